@@ -1,0 +1,52 @@
+"""The book builds offline with no warnings, every chapter page exists, and nothing is fetched."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+from bs4 import BeautifulSoup
+
+from tests.conftest import ROOT
+
+
+def toc_files() -> list[str]:
+    """Return every file named in _toc.yml, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def test_every_toc_page_is_built(built_book: Path) -> None:
+    assert (built_book / "index.html").is_file()
+    for name in toc_files():
+        assert (built_book / f"{name}.html").is_file(), name
+
+
+def test_no_page_loads_a_script_or_stylesheet_from_another_host(built_book: Path) -> None:
+    offenders = []
+    for page in built_book.rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(errors="replace"), "html.parser")
+        for tag in soup.find_all("script", src=True) + soup.find_all("link", href=True):
+            if tag.name == "link" and "stylesheet" not in (tag.get("rel") or []) and (
+                tag.get("as") not in {"script", "style", "font"}
+            ):
+                continue
+            url = tag.get("src") or tag.get("href")
+            if urlparse(url).netloc or url.startswith("//"):
+                offenders.append(f"{page.relative_to(built_book)}: {url}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_mathjax_is_served_from_the_book(built_book: Path) -> None:
+    page = (built_book / "book" / "softmax.html").read_text()
+    assert re.search(r'<script[^>]+src="\.\./_static/mathjax/tex-chtml\.js"', page)
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_chapters_are_markdown_not_notebooks() -> None:
+    assert not list((ROOT / "book").rglob("*.ipynb"))
