@@ -54,9 +54,7 @@ def softmax_vjp(raw: ArrayLike, grad: ArrayLike) -> Array:
     return p * (g - np.sum(g * p, axis=-1, keepdims=True))
 
 
-def numerical_jacobian(
-    f: Callable[[Array], ArrayLike], z: ArrayLike, h: float = 1e-6
-) -> Array:
+def numerical_jacobian(f: Callable[[Array], ArrayLike], z: ArrayLike, h: float = 1e-6) -> Array:
     """Return the (m, n) central-difference Jacobian of f: R^n -> R^m at z."""
     z = np.asarray(z, dtype=float)
     columns = []

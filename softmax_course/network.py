@@ -40,7 +40,7 @@ def scaled_iris() -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_tiny_network(seed: int, *, steps: int = 3000, learning_rate: float = 0.5) -> TinyNetwork:
-    """Train from random weights drawn with `seed` by full-batch gradient descent on cross-entropy."""
+    """Train from weights drawn with `seed` by full-batch gradient descent on cross-entropy."""
     x, y = scaled_iris()
     rng = np.random.default_rng(seed)
     w1, b1 = rng.normal(size=(2, 2)), np.zeros(2)

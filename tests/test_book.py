@@ -32,8 +32,10 @@ def test_no_page_loads_a_script_or_stylesheet_from_another_host(built_book: Path
     for page in built_book.rglob("*.html"):
         soup = BeautifulSoup(page.read_text(errors="replace"), "html.parser")
         for tag in soup.find_all("script", src=True) + soup.find_all("link", href=True):
-            if tag.name == "link" and "stylesheet" not in (tag.get("rel") or []) and (
-                tag.get("as") not in {"script", "style", "font"}
+            if (
+                tag.name == "link"
+                and "stylesheet" not in (tag.get("rel") or [])
+                and (tag.get("as") not in {"script", "style", "font"})
             ):
                 continue
             url = tag.get("src") or tag.get("href")

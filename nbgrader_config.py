@@ -1,0 +1,21 @@
+"""nbgrader configuration: https://nbgrader.readthedocs.io/en/stable/configuration/config_options.html"""
+
+from softmax_course.course import STDERR_WARNINGS_PATTERN
+
+c = get_config()  # noqa: F821 (traitlets provides get_config when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "softmax-step-by-step"
+c.CourseDirectory.source_directory = "solutions"  # instructor notebooks: answers + hidden tests
+c.CourseDirectory.release_directory = "exercises"  # student notebooks, generated and committed
+
+# Each cell gets 30 s; a runaway cell is interrupted and later cells still run.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+
+# A deleted test cell comes back from the gradebook instead of waiting for a manual grade.
+c.OverwriteCells.add_missing_cells = True
+
+# nbgrader gives 0 points to a test cell that writes to stderr. Warnings from numpy in a passing
+# test must not cost points, so stderr made only of warnings is dropped before grading.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = STDERR_WARNINGS_PATTERN
