@@ -14,7 +14,7 @@ RAW_OUTPUTS = np.array([1.43, -0.40, 0.23])
 """Raw outputs (logits) for setosa, versicolor and virginica."""
 
 PUBLISHED_PROBABILITIES = np.array([0.69, 0.10, 0.21])
-"""What popular write-ups print after rounding the exponentials to two decimals first."""
+"""What popular write-ups print; no rounding of RAW_OUTPUTS reproduces it (see book/softmax)."""
 
 
 def load_iris() -> tuple[np.ndarray, np.ndarray]:
