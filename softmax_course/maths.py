@@ -32,7 +32,8 @@ def logsumexp(raw: ArrayLike, axis: int = -1) -> Array:
     top = np.max(z, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     total = np.sum(np.exp(z - top), axis=axis, keepdims=True)
-    return np.squeeze(top + np.log(total), axis=axis)
+    with np.errstate(divide="ignore"):  # an all -inf row sums to 0, whose log is -inf
+        return np.squeeze(top + np.log(total), axis=axis)
 
 
 def log_softmax(raw: ArrayLike, axis: int = -1) -> Array:

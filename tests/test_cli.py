@@ -1,0 +1,48 @@
+"""The command line, driven as a user would in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from click.testing import CliRunner
+
+from softmax_course.cli import main
+from tests.conftest import ROOT
+from tests.corpus_harness import reference_submission
+
+
+def test_check_reports_each_visible_test_with_points(tmp_path: Path) -> None:
+    stub = tmp_path / "softmax.ipynb"
+    shutil.copy(ROOT / "exercises" / "softmax" / "softmax.ipynb", stub)
+    result = CliRunner().invoke(main, ["check", str(stub)])
+    assert result.exit_code == 1
+    assert "FAIL     0/2  softmax_example" in result.output
+    assert "not written yet" in result.output
+    assert "HIDDEN" in result.output and "graded after you submit" in result.output
+
+
+def test_check_passes_a_solved_notebook(tmp_path: Path) -> None:
+    solved = tmp_path / "softmax.ipynb"
+    nbformat.write(reference_submission("softmax"), solved)
+    result = CliRunner().invoke(main, ["check", str(solved)])
+    assert result.exit_code == 0, result.output
+    assert "Visible tests: 3 of 3 points" in result.output
+    assert "FAIL" not in result.output
+
+
+def test_check_explains_bad_input_in_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    for path, words in [
+        (tmp_path / "missing.ipynb", "no such file"),
+        (broken, "not a readable notebook"),
+        (tmp_path / "answer.py", "not a notebook"),
+    ]:
+        if path.suffix == ".py":
+            path.write_text("print(1)")
+        result = CliRunner().invoke(main, ["check", str(path)])
+        assert result.exit_code == 1
+        assert words in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
