@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
 from bs4 import BeautifulSoup
 
-from tests.conftest import ROOT
+from tests.conftest import BIN, ROOT
 
 
 def toc_files() -> list[str]:
@@ -52,3 +53,19 @@ def test_mathjax_is_served_from_the_book(built_book: Path) -> None:
 
 def test_chapters_are_markdown_not_notebooks() -> None:
     assert not list((ROOT / "book").rglob("*.ipynb"))
+
+
+def test_an_unchanged_rebuild_executes_no_cell(built_book: Path) -> None:
+    chapters = [ROOT / f"{name}.md" for name in toc_files() if (ROOT / f"{name}.md").is_file()]
+    for chapter in chapters:
+        chapter.touch()  # make Sphinx read every page again; the code is unchanged
+    log = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", ".", "-n", "-W", "--keep-going"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert log.returncode == 0, log.stdout[-3000:]
+    assert "Executing" not in log.stdout + log.stderr
+    executable = [c for c in chapters if "{code-cell}" in c.read_text()]
+    assert log.stdout.count("Using cached notebook") == len(executable)
