@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import yaml
 from bs4 import BeautifulSoup
 
+from softmax_course.course import ASSIGNMENTS
 from tests.conftest import BIN, ROOT
 
 
@@ -47,7 +48,7 @@ def test_no_page_loads_a_script_or_stylesheet_from_another_host(built_book: Path
 
 def test_mathjax_is_served_from_the_book(built_book: Path) -> None:
     page = (built_book / "book" / "softmax.html").read_text()
-    assert re.search(r'<script[^>]+src="\.\./_static/mathjax/tex-chtml\.js"', page)
+    assert re.search(r'<script[^>]+src="\.\./_static/mathjax/tex-chtml\.js(\?v=\w+)?"', page)
     assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
 
 
@@ -69,3 +70,12 @@ def test_an_unchanged_rebuild_executes_no_cell(built_book: Path) -> None:
     assert "Executing" not in log.stdout + log.stderr
     executable = [c for c in chapters if "{code-cell}" in c.read_text()]
     assert log.stdout.count("Using cached notebook") == len(executable)
+
+
+def test_each_chapter_links_to_its_graded_notebook(built_book: Path) -> None:
+    for name in ASSIGNMENTS:
+        chapter = (built_book / "book" / f"{name}.html").read_text()
+        assert f'href="../exercises/{name}/{name}.html"' in chapter, name
+        exercise = built_book / "exercises" / name / f"{name}.html"
+        assert exercise.is_file() and "NotImplementedError" in exercise.read_text(), name
+        assert (built_book / "_sources" / "exercises" / name / f"{name}.ipynb").is_file()
