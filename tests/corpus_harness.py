@@ -107,13 +107,13 @@ def grade_class(
         messages = {
             c.metadata.nbgrader["grade_id"]: failure_message(c)
             for c in graded.cells
-            if c.cell_type == "code" and is_grade(c)
+            if c.cell_type == "code" and is_grade(c) and not is_solution(c)
         }
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
             notebook = gradebook.find_submission_notebook(assignment, assignment, student)
             grades[student] = {
                 g.name: CellGrade(g.score, g.max_score, messages.get(g.name, ""))
                 for g in notebook.grades
-                if g.auto_score is not None
+                if g.name in messages  # autograded test cells only, not written answers
             }
     return grades
