@@ -9,6 +9,7 @@ import nbformat
 from click.testing import CliRunner
 
 from softmax_course.cli import main
+from softmax_course.course import ASSIGNMENTS
 from tests.conftest import ROOT
 from tests.corpus_harness import reference_submission
 
@@ -46,3 +47,20 @@ def test_check_explains_bad_input_in_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 1
         assert words in result.output and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_nbgrader_validate_accepts_solved_and_flags_stub_notebooks(tmp_path: Path) -> None:
+    """nbgrader's own Validate (the button students press on a JupyterHub) works on them."""
+    from nbgrader.utils import is_solution
+    from nbgrader.validator import Validator
+
+    for name in ASSIGNMENTS:
+        solved, stub = tmp_path / f"{name}-solved.ipynb", tmp_path / f"{name}.ipynb"
+        nb = reference_submission(name)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and is_solution(cell):
+                cell.source = "The output is flat almost everywhere, so its gradient is zero."
+        nbformat.write(nb, solved)
+        shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", stub)
+        assert Validator().validate(str(solved)) == {}, name
+        assert Validator().validate(str(stub)).get("failed"), name
