@@ -16,10 +16,13 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import is_grade, is_solution
 
 from softmax_course.check import failure_message
-from softmax_course.course import nbgrader_api
+from softmax_course.course import load_config, nbgrader_api
+from softmax_course.grade import grade
+from softmax_course.intake import collect
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
@@ -85,7 +88,11 @@ def reference_submission(assignment: str) -> nbformat.NotebookNode:
 def grade_class(
     assignment: str, submissions: dict[str, nbformat.NotebookNode], course: Path
 ) -> dict[str, dict[str, CellGrade]]:
-    """Autograde each submission with nbgrader in a scratch course; return grades by cell."""
+    """Autograde each submission with nbgrader in a scratch course; return grades by cell.
+
+    The class is graded as `softmax-course grade` does: nbgrader's autograde steps, with the
+    notebooks executed in parallel on local Dask workers.
+    """
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     api = nbgrader_api(course)
@@ -94,22 +101,27 @@ def grade_class(
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
+    config = load_config(course)
+    intake = collect(
+        course / "submitted",
+        coursedir=CourseDirectory(config=config),
+        assignment=assignment,
+        notebooks=[assignment],
+        config=config,
+    )
+    run = grade(course, assignment, intake.submissions, config=config, progress=False)
+    assert run.count("graded") == len(submissions), [o for o in run.outcomes if o.reason]
     grades: dict[str, dict[str, CellGrade]] = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in submissions:
-            gradebook.update_or_create_student(student)
-    for student in submissions:
-        result = api.autograde(assignment, student)
-        assert result["success"], result.get("log", "")
-        graded = nbformat.read(
-            course / "autograded" / student / assignment / f"{assignment}.ipynb", 4
-        )
-        messages = {
-            c.metadata.nbgrader["grade_id"]: failure_message(c)
-            for c in graded.cells
-            if c.cell_type == "code" and is_grade(c) and not is_solution(c)
-        }
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+            graded = nbformat.read(
+                course / "autograded" / student / assignment / f"{assignment}.ipynb", 4
+            )
+            messages = {
+                c.metadata.nbgrader["grade_id"]: failure_message(c)
+                for c in graded.cells
+                if c.cell_type == "code" and is_grade(c) and not is_solution(c)
+            }
             notebook = gradebook.find_submission_notebook(assignment, assignment, student)
             grades[student] = {
                 g.name: CellGrade(g.score, g.max_score, messages.get(g.name, ""))

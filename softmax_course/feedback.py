@@ -1,0 +1,155 @@
+"""Feedback HTML for students, made by nbgrader's generate_feedback, without hidden test code.
+
+nbgrader's feedback shows the autograded notebook, hidden tests included. Here a preprocessor
+runs first in generate_feedback's pipeline: in each test cell that has hidden tests in the
+instructor's notebook (solutions/), it replaces every hidden block by one line naming the test
+and its result, and replaces the cell's outputs (whose tracebacks quote the hidden code) by the
+same verdict. The autograded notebooks themselves are left as nbgrader wrote them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from glob import glob
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader.converters import GenerateFeedback
+from nbgrader.converters.base import NbGraderException
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from nbgrader.utils import determine_grade, is_grade
+from traitlets import Dict, Unicode
+from traitlets.config import Config
+
+from softmax_course.autograde import one_engine_per_database
+from softmax_course.check import failure_message
+from softmax_course.course import CourseError
+
+
+def hidden_lines(notebooks: Sequence[Path], *, begin: str, end: str) -> dict[str, list[str]]:
+    """Return, for each grade cell with hidden tests, the hidden lines of its source."""
+    hidden: dict[str, list[str]] = {}
+    for path in notebooks:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if not is_grade(cell):
+                continue
+            inside, lines = False, []
+            for line in cell.source.splitlines():
+                if begin in line:
+                    inside = True
+                elif end in line:
+                    inside = False
+                elif inside:
+                    lines.append(line)
+            if begin in cell.source:
+                hidden[cell.metadata.nbgrader["grade_id"]] = lines
+    return hidden
+
+
+def passed(cell: NotebookNode) -> bool:
+    """Return True when the autograder gave a test cell all its points."""
+    score, most = determine_grade(cell)
+    return score is not None and score >= most
+
+
+def verdict(cell: NotebookNode) -> str:
+    """Return a hidden test's name and result in one line, from the autograder's outputs."""
+    name = cell.metadata.nbgrader["grade_id"]
+    if passed(cell):
+        return f"{name}: passed"
+    return f"{name}: failed. {failure_message(cell) or 'no points'}".rstrip()
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Replaces hidden test code and outputs by the test's name and result."""
+
+    hidden = Dict(help="Hidden source lines of each grade cell with hidden tests, by grade_id")
+    begin = Unicode("BEGIN HIDDEN TESTS")
+    end = Unicode("END HIDDEN TESTS")
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        """Redact one cell if the instructor's version of it has hidden tests."""
+        if not is_grade(cell) or cell.cell_type != "code":
+            return cell, resources
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        if grade_id not in self.hidden and self.begin not in cell.source:
+            return cell, resources
+        result = verdict(cell)
+        outcome = "passed" if passed(cell) else "failed"
+        line = f"# Hidden tests of {grade_id}: {outcome} (their code is not shown)"
+        kept, placed, inside = [], False, False
+        has_markers = self.begin in cell.source
+        secret = {text.strip() for text in self.hidden.get(grade_id, []) if text.strip()}
+        for text in cell.source.splitlines():
+            if self.begin in text:
+                inside = True
+            elif self.end in text:
+                inside = False
+                continue
+            elif not inside and (has_markers or text.strip() not in secret):
+                kept.append(text)
+                continue
+            if not placed:
+                kept.append(line)
+                placed = True
+        cell.source = "\n".join(kept)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=result + "\n")]
+        return cell, resources
+
+
+def write_feedback(
+    config: Config,
+    assignment: str,
+    students: Sequence[str],
+    out: Path,
+    *,
+    log: logging.Logger | None = None,
+) -> list[Path]:
+    """Write feedback/<student>/<assignment>/<notebook>.html under `out` for each student.
+
+    Students without autograded notebooks are skipped; returns the files written.
+    """
+    coursedir = CourseDirectory(config=config)
+    coursedir.feedback_directory = str((out / "feedback").resolve())
+    coursedir.assignment_id = assignment
+    sources = sorted(
+        Path(coursedir.format_path(coursedir.source_directory, ".", assignment)).glob("*.ipynb")
+    )
+    delimiters = ClearHiddenTests(config=config)
+    hide = HideHiddenTests(
+        config=config,
+        hidden=hidden_lines(
+            sources, begin=delimiters.begin_test_delimeter, end=delimiters.end_test_delimeter
+        ),
+        begin=delimiters.begin_test_delimeter,
+        end=delimiters.end_test_delimeter,
+    )
+    converter = GenerateFeedback(
+        coursedir=coursedir, config=config, log=log or logging.getLogger(__name__), force=True
+    )
+    converter.preprocessors = [hide, *converter.preprocessors]
+    if GetGrades not in converter.preprocessors:
+        raise CourseError("GenerateFeedback.preprocessors must include GetGrades")
+    autograded = coursedir.format_path(coursedir.autograded_directory, "*", assignment)
+    graded = {Path(folder).parent.name for folder in glob(autograded)}
+    wanted = graded & set(students)
+    if not wanted:
+        return []
+    coursedir.student_id = "*"
+    coursedir.student_id_exclude = ",".join(sorted(graded - wanted))
+    try:
+        with one_engine_per_database():
+            converter.start()
+    except NbGraderException:
+        pass  # nbgrader logged which students failed; their feedback is missing below
+    written = []
+    for student in sorted(wanted):
+        folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
+        written += sorted(folder.glob("*.html"))
+    return written

@@ -1,0 +1,254 @@
+"""Kernels started ahead of time in one process; each runs one notebook and is then replaced.
+
+Starting a kernel (and importing numpy in it) costs most of a second. A pool keeps `size`
+kernels starting or ready in the background, so a notebook finds a warm kernel waiting. Each
+kernel gets its own empty working folder, talks over ipc sockets under a prefix of its own (no
+TCP port races between parallel workers), runs exactly one notebook and is then killed.
+
+All kernel work happens on one asyncio loop in a thread of the pool, so the jupyter_client
+objects are only ever used from the loop that made them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import itertools
+import os
+import shutil
+import tempfile
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from distributed import Worker, get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
+from jupyter_client.manager import AsyncKernelManager
+
+T = TypeVar("T")
+
+SHORT_TMP = "/tmp" if Path("/tmp").is_dir() else None
+"""Where the pool's folders go: ipc socket paths must stay under ~100 bytes."""
+
+KernelJob = Callable[[AsyncKernelManager, Path], Awaitable[T]]
+"""What runs in a pooled kernel: given its manager and its working folder, do the work."""
+
+ManagerFactory = Callable[[str, Path, Path], AsyncKernelManager]
+"""Makes an unstarted kernel manager from a kernel name, a working folder and a folder for its
+connection file and ipc sockets (e.g. softmax_course.sandbox's sandbox_kernel_manager)."""
+
+
+def plain_manager(kernel_name: str, workdir: Path, runtime_dir: Path) -> AsyncKernelManager:
+    """Return an unstarted manager for kernel `kernel_name`, talking over ipc in `runtime_dir`."""
+    return AsyncKernelManager(
+        kernel_name=kernel_name,
+        transport="ipc",
+        ip=str(runtime_dir / "kernel"),
+        connection_file=str(runtime_dir / "kernel.json"),
+    )
+
+
+class KernelStartError(RuntimeError):
+    """A kernel of the pool could not be started."""
+
+
+@dataclass(frozen=True)
+class _Kernel:
+    manager: AsyncKernelManager
+    folder: Path  # the kernel's working folder
+    runtime: Path  # its connection file and ipc sockets
+
+
+class KernelPool:
+    """A few kernels of one kind, started in the background, each used for one notebook only."""
+
+    def __init__(
+        self,
+        *,
+        kernel_name: str = "python3",
+        size: int = 2,
+        warm_modules: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        startup_timeout: float = 60.0,
+        manager_factory: ManagerFactory = plain_manager,
+    ) -> None:
+        self.kernel_name = kernel_name
+        self.size = max(1, size)
+        self.warm_modules = tuple(warm_modules)
+        self.env = {**os.environ, **(env or {})}
+        self.startup_timeout = startup_timeout
+        self.manager_factory = manager_factory
+        # Unix socket paths are limited to ~100 bytes: keep the prefix short.
+        self._base = Path(tempfile.mkdtemp(prefix="kpool-", dir=SHORT_TMP))
+        self._numbers = itertools.count()
+        self._starting: deque[asyncio.Task[_Kernel]] = deque()
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="kernel-pool", daemon=True
+        )
+        self._thread.start()
+        self._submit(self._fill()).result()
+
+    def run(self, job: KernelJob[T]) -> T:
+        """Run `job` with a fresh kernel of the pool and return its result (blocks)."""
+        if self._closed:
+            raise RuntimeError("the kernel pool is closed")
+        return self._submit(self._run(job)).result()
+
+    def close(self) -> None:
+        """Shut down every kernel of the pool and stop its thread."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._submit(self._shutdown()).result(timeout=60)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            shutil.rmtree(self._base, ignore_errors=True)
+
+    def _submit(self, coroutine: Coroutine[object, object, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    async def _fill(self) -> None:
+        while len(self._starting) < self.size:
+            self._starting.append(asyncio.ensure_future(self._start()))
+
+    async def _start(self) -> _Kernel:
+        number = next(self._numbers)
+        folder, runtime = self._base / f"w{number}", self._base / f"r{number}"
+        folder.mkdir()
+        runtime.mkdir()
+        kernel = _Kernel(self.manager_factory(self.kernel_name, folder, runtime), folder, runtime)
+        manager = kernel.manager
+        try:
+            await manager.start_kernel(
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                cwd=str(kernel.folder),
+                env=self.env,
+            )
+            client = manager.client()
+            client.start_channels()
+            try:
+                await client.wait_for_ready(timeout=self.startup_timeout)
+                if self.warm_modules:
+                    # Silent: no execution count, no history, no name bound for the student.
+                    code = "\n".join(f"__import__({name!r})" for name in self.warm_modules)
+                    await client.execute_interactive(
+                        code, silent=True, store_history=False, timeout=self.startup_timeout
+                    )
+            finally:
+                client.stop_channels()
+        except Exception as exc:
+            await self._discard(kernel)
+            raise KernelStartError(
+                f"kernel '{self.kernel_name}' did not start: {type(exc).__name__}: {exc}"
+            ) from exc
+        return kernel
+
+    def resize(self, size: int) -> None:
+        """Keep `size` kernels starting or ready from now on (0: start one only when asked)."""
+        self.size = max(0, size)
+
+    async def _acquire(self) -> _Kernel:
+        for _ in range(3):
+            if not self._starting:
+                self._starting.append(asyncio.ensure_future(self._start()))
+            task = self._starting.popleft()
+            await self._fill()
+            kernel = await task
+            if await kernel.manager.is_alive():
+                return kernel
+            self._later(self._discard(kernel))
+        raise KernelStartError(f"kernels '{self.kernel_name}' keep dying before use")
+
+    async def _run(self, job: KernelJob[T]) -> T:
+        kernel = await self._acquire()
+        try:
+            return await job(kernel.manager, kernel.folder)
+        finally:
+            self._later(self._discard(kernel))
+
+    def _later(self, coroutine: Coroutine[object, object, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @staticmethod
+    async def _discard(kernel: _Kernel) -> None:
+        try:
+            if kernel.manager.has_kernel:
+                await kernel.manager.shutdown_kernel(now=True)
+        except Exception:  # a kernel that is already gone needs no shutting down
+            pass
+        shutil.rmtree(kernel.folder, ignore_errors=True)
+        shutil.rmtree(kernel.runtime, ignore_errors=True)
+
+    async def _shutdown(self) -> None:
+        starting = list(self._starting)
+        self._starting.clear()
+        for task in starting:
+            try:
+                kernel = await task
+            except Exception:
+                continue
+            await self._discard(kernel)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+
+class KernelPoolPlugin(WorkerPlugin):
+    """Gives each Dask worker a KernelPool, and imports the modules its tasks will need."""
+
+    def __init__(
+        self,
+        *,
+        name: str = "softmax-course-kernel-pool",
+        kernel_name: str = "python3",
+        size: int = 2,
+        warm_modules: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        preload: Sequence[str] = (),
+    ) -> None:
+        self.name = name  # distinct per grading run: runs may share a Dask cluster
+        self.kernel_name = kernel_name
+        self.size = size
+        self.warm_modules = tuple(warm_modules)
+        self.env = dict(env or {})
+        self.preload = tuple(preload)
+        self.pool: KernelPool | None = None
+
+    def setup(self, worker: object) -> None:
+        """Start the worker's kernels; import the task modules in the background meanwhile."""
+        self.pool = KernelPool(
+            kernel_name=self.kernel_name,
+            size=self.size,
+            warm_modules=self.warm_modules,
+            env=self.env,
+        )
+        for module in self.preload:
+            threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
+
+    def teardown(self, worker: object) -> None:
+        """Shut the worker's kernels down."""
+        if self.pool is not None:
+            self.pool.close()
+
+
+def resize_worker_pool(name: str, size: int, dask_worker: Worker | None = None) -> None:
+    """Resize the kernel pool `name` of a Dask worker (for Client.run; see KernelPool.resize)."""
+    worker_pool(name, dask_worker).resize(size)
+
+
+def worker_pool(name: str, worker: Worker | None = None) -> KernelPool:
+    """Return the kernel pool `name` of `worker`, by default the worker this task runs on."""
+    plugin = (worker or get_worker()).plugins.get(name)
+    if not isinstance(plugin, KernelPoolPlugin) or plugin.pool is None:
+        raise RuntimeError(f"this Dask worker has no kernel pool '{name}'")
+    return plugin.pool
