@@ -47,7 +47,12 @@ def graded(request, tmp_path_factory) -> tuple[str, list, dict[str, dict[str, Ce
         cells = grades[impl.student]
         score, most = sum(c.score for c in cells.values()), sum(c.max_score for c in cells.values())
         report.append(f"  {impl.verdict:7} {score:4g}/{most:g}  {impl.path.name}")
-    print("\n".join(report))
+    verdicts = [impl.verdict for impl in implementations]
+    tried = f"  tried {verdicts.count('correct')} correct, {verdicts.count('wrong')} wrong"
+    report.insert(1, tried)
+    # Shown in every run (pytest captures print): CI's log tells how each implementation scored.
+    with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+        print("\n".join(report))
     return assignment, implementations, grades
 
 
