@@ -173,7 +173,14 @@ def bwrap_argv(cfg: dict, home: str, kernel: list[str]) -> list[str]:
     runtime = cfg["runtime_dir"]
     tmp_size = str(cfg["limits"]["tmp_bytes"])
     argv = [cfg["bwrap"], "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
-            "--disable-userns", "--ro-bind", "/usr", "/usr"]
+            "--disable-userns",
+            # Private /dev, /tmp and /sys first: the binds below may lie inside them (a checkout
+            # under /tmp keeps its venv there) and must land on top, not be covered.
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", tmp_size, "--tmpfs", "/dev/shm",
+            "--size", tmp_size, "--tmpfs", "/tmp",
+            "--tmpfs", "/sys",
+            "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
@@ -185,10 +192,7 @@ def bwrap_argv(cfg: dict, home: str, kernel: list[str]) -> list[str]:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     argv += ["--ro-bind", f"{runtime}/etc/passwd", "/etc/passwd",
              "--ro-bind", f"{runtime}/etc/group", "/etc/group"]
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", tmp_size, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-             "--size", tmp_size, "--tmpfs", "/tmp",
-             "--tmpfs", "/sys",
+    argv += ["--remount-ro", "/dev",
              "--bind", cfg["workdir"], home,
              "--bind", runtime, RUNTIME_IN_SANDBOX,
              "--remount-ro", "/",
