@@ -44,6 +44,11 @@ from traitlets.config import Config
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.kernel_pool import KernelPool, worker_pool
+from softmax_course.sandbox import hand_over, kernel_protection
+from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
+
+TRUSTED_TIMEOUT = 30.0
+"""Seconds each call of the trusted check may take in the student's kernel."""
 
 WORKER_STEPS: tuple[type, ...] = (Execute, IgnorePattern, LimitOutput)
 """nbgrader's autograde preprocessors that run on a worker, in this order."""
@@ -72,6 +77,7 @@ class NotebookJob:
     files: Mapping[str, bytes] = field(default_factory=dict)  # other files of the submission
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     pool: str = ""  # name of the workers' KernelPoolPlugin to run it with
+    trusted_source: str = ""  # the instructor's notebook from solutions/, as nbformat JSON
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,9 @@ class NotebookResult:
     error: str = ""
     seconds: float = 0.0
     retry: bool = False  # the error is the grading machinery's, not the submission's
+    protection: str = ""  # how the kernel was sandboxed (softmax_course.sandbox.Protection)
+    verdicts: dict[str, TrustedVerdict] | None = None  # trusted check, by test cell grade_id
+    problem: str = ""  # graded anyway, but something went wrong (e.g. the kernel died)
 
 
 def worker_config(config: Config) -> dict[str, dict[str, Any]]:
@@ -98,17 +107,36 @@ def _cell_label(cell: NotebookNode, index: int) -> str:
     return f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
 
 
+def _died_output(label: str) -> NotebookNode:
+    message = f"the kernel died while running {label}"
+    return nbformat.v4.new_output(
+        "error", ename="DeadKernelError", evalue=message, traceback=[f"DeadKernelError: {message}"]
+    )
+
+
 def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
-    """Run a sanitized notebook in a fresh kernel of `pool` as nbgrader's autograder would."""
+    """Run a sanitized notebook in a fresh kernel of `pool` as nbgrader's autograder would.
+
+    Then, if the kernel is still alive and the job has the instructor's notebook, judge every
+    test cell with `trusted.verify_async` outside the kernel. A kernel that dies keeps the
+    outputs of the cells run before; every code cell from the one that was running on gets an
+    error output saying so, and the result's `problem` says why.
+    """
     started = time.perf_counter()
     config = Config({name: dict(values) for name, values in job.config.items()})
     nb = nbformat.reads(job.source, as_version=4)
+    extra: dict[str, Any] = {"protection": "", "verdicts": None, "problem": ""}
 
     async def in_kernel(manager: AsyncKernelManager, folder: Path) -> NotebookNode:
+        extra["protection"] = kernel_protection(manager).value
+        tops = set()
         for name, content in job.files.items():
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
+            tops.add(folder / Path(name).parts[0])
+        for top in sorted(tops):  # the kernel is ready: give the copies to its uid
+            hand_over(top, folder)
         executor = Execute(config=config)
         # ExecutePreprocessor.preprocess, awaited on the pool's loop with the pool's kernel.
         NotebookClient.__init__(executor, nb, manager)
@@ -128,9 +156,23 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
                     try:
                         await executor.async_execute_cell(cell, index, store_history=True)
                     except DeadKernelError:
-                        raise SubmissionError(
-                            f"the kernel died while running {_cell_label(cell, index)}"
-                        ) from None
+                        label = _cell_label(cell, index)
+                        extra["problem"] = f"the kernel died while running {label}"
+                        cell.outputs = [*cell.get("outputs", []), _died_output(label)]
+                        for later in nb.cells[index + 1 :]:
+                            if later.cell_type == "code":
+                                later.outputs = [_died_output(label)]
+                                later.execution_count = None
+                        break
+                if not extra["problem"] and job.trusted_source:
+                    if await manager.is_alive():
+                        extra["verdicts"] = await verify_async(
+                            executor.kc,
+                            nbformat.reads(job.trusted_source, as_version=4),
+                            timeout=TRUSTED_TIMEOUT,
+                            kernel_alive=manager.is_alive,
+                            interrupt=manager.interrupt_kernel,
+                        )
             executor.set_widgets_metadata()
         finally:
             if executor.kc is not None:
@@ -169,6 +211,7 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
         ],
         language_info=executed.metadata.get("language_info"),
         seconds=time.perf_counter() - started,
+        **extra,
     )
 
 
@@ -181,18 +224,40 @@ class UseWorkerOutputs(NbGraderPreprocessor):
     """Stands in for Execute: copies a worker's outputs into the sanitized notebook."""
 
     results = Dict(help="NotebookResult of each notebook of the submission, by notebook name")
+    flagged = Dict(help="Test cells where tampering is suspected, by notebook name")
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
-        """Fill each code cell's outputs and execution count from the worker's result."""
-        result: NotebookResult = self.results[resources["nbgrader"]["notebook"]]
+        """Fill each code cell's outputs and execution count from the worker's result.
+
+        A test cell where the kernel claimed more points than the trusted check gives gets one
+        error output with the trusted message instead, so nbgrader scores it as the check did.
+        """
+        name = resources["nbgrader"]["notebook"]
+        result: NotebookResult = self.results[name]
         if result.cells is None or len(result.cells) != len(nb.cells):
             raise SubmissionError("the worker returned a notebook with a different set of cells")
         for cell, executed in zip(nb.cells, result.cells, strict=True):
             if cell.cell_type == "code":
                 cell.outputs = [nbformat.from_dict(output) for output in executed["outputs"]]
                 cell.execution_count = executed["execution_count"]
+        if result.verdicts:
+            flagged = tampering(kernel_points(nb), result.verdicts)
+            for cell in nb.cells:
+                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if cell.cell_type == "code" and grade_id in flagged:
+                    message = result.verdicts[grade_id].message or "failed the trusted check"
+                    cell.outputs = [
+                        nbformat.v4.new_output(
+                            "error",
+                            ename="TrustedCheckFailed",
+                            evalue=message,
+                            traceback=[f"TrustedCheckFailed: {message}"],
+                        )
+                    ]
+            if flagged:
+                self.flagged[name] = flagged
         if result.language_info:
             nb.metadata["language_info"] = nbformat.from_dict(result.language_info)
         return nb, resources
@@ -333,6 +398,7 @@ class Autograder:
             if step not in WORKER_STEPS[1:]
         ]
         self.worker_config = worker_config(config)
+        self.notes: list[str] = []  # about the submission saved last
 
     @contextmanager
     def _converting(self, assignment: str, student: str) -> Iterator[_ErrorLog]:
@@ -386,21 +452,41 @@ class Autograder:
                 files,
                 self.worker_config,
                 self.pool,
+                self.trusted_source(assignment, path.stem),
             )
             for path in sorted(folder.glob("*.ipynb"))
         ]
 
     def save(self, results: list[NotebookResult]) -> Path:
-        """Save the workers' results as nbgrader would; return the autograded folder."""
+        """Save the workers' results as nbgrader would; return the autograded folder.
+
+        Afterwards `notes` holds what the report should say about the submission: a kernel
+        that died, test cells where tampering is suspected.
+        """
         student, assignment = results[0].student, results[0].assignment
         self._worker_outputs.results = {result.notebook: result for result in results}
+        self._worker_outputs.flagged = {}
         try:
             with self._converting(assignment, student):
                 self._saver.start()
+            flagged = dict(self._worker_outputs.flagged)
         finally:
             self._worker_outputs.results = {}
+            self._worker_outputs.flagged = {}
             self.discard(assignment, student)
+        self.notes = [f"{r.notebook}.ipynb: {r.problem}" for r in results if r.problem] + [
+            f"{name}.ipynb: tampering suspected: {', '.join(cells)}"
+            for name, cells in sorted(flagged.items())
+        ]
         return self.autograded_folder(assignment, student)
+
+    def trusted_source(self, assignment: str, notebook: str) -> str:
+        """Return the instructor's notebook from solutions/ as JSON ('' if there is none)."""
+        path = (
+            Path(self.coursedir.format_path(self.coursedir.source_directory, ".", assignment))
+            / f"{notebook}.ipynb"
+        )
+        return path.read_text() if path.is_file() else ""
 
     def discard(self, assignment: str, student: str) -> None:
         """Remove a submission's staging copy."""

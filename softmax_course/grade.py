@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -54,6 +54,7 @@ class Outcome:
     status: str  # "graded", "unchanged" (graded before, same files) or "failed"
     reason: str = ""  # why a failed submission could not be graded
     seconds: float = 0.0  # time from sanitizing to saving
+    note: str = ""  # graded, but: the kernel died, tampering suspected, ...
 
 
 @dataclass
@@ -65,6 +66,7 @@ class GradingRun:
     rejected: list[Rejected] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 0
+    protection: Counter[str] = field(default_factory=Counter)  # kernels per sandbox protection
 
     def count(self, status: str) -> int:
         """Return how many submissions ended with `status`."""
@@ -91,6 +93,7 @@ class Ledger:
             "digest": digest,
             "status": outcome.status,
             "reason": outcome.reason,
+            "note": outcome.note,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         scratch = self.path.with_suffix(".tmp")
@@ -345,6 +348,7 @@ def _grade_in_parallel(
                 warm_modules=warm_modules(sources),
                 env={"NBGRADER_EXECUTION": "autograde"},
                 preload=[execute_on_worker.__module__],
+                hide_paths=[str(Path(CourseDirectory(config=config).root).resolve())],
             )
             client.register_plugin(plugin, name=plugin.name)
             try:
@@ -451,6 +455,8 @@ class _Coordinator:
             )
         if result.error.startswith("could not execute: KernelStartError"):
             raise CourseError(result.error.removeprefix("could not execute: "))
+        if result.protection:
+            self.run.protection[result.protection] += 1
         self.results[job.student].append(result)
         if len(self.results[job.student]) < self.expected[job.student]:
             return
@@ -462,7 +468,8 @@ class _Coordinator:
             self.autograder.save(results)
         except Exception as exc:
             return self.fail(job.student, f"could not save the grades: {exc}", retry=True)
-        self.finish(Outcome(job.student, "graded", "", self.elapsed(job.student)))
+        note = "; ".join(self.autograder.notes)
+        self.finish(Outcome(job.student, "graded", "", self.elapsed(job.student), note))
         self.graded.append(job.student)
 
     def elapsed(self, student: str) -> float:

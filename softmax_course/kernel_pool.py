@@ -12,10 +12,12 @@ objects are only ever used from the loop that made them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import itertools
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections import deque
@@ -28,6 +30,12 @@ from typing import TypeVar
 from distributed import Worker, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 from jupyter_client.manager import AsyncKernelManager
+
+from softmax_course.sandbox import (
+    Protection,
+    sandbox_kernel_manager,
+    sandbox_support,
+)
 
 T = TypeVar("T")
 
@@ -50,6 +58,27 @@ def plain_manager(kernel_name: str, workdir: Path, runtime_dir: Path) -> AsyncKe
         ip=str(runtime_dir / "kernel"),
         connection_file=str(runtime_dir / "kernel.json"),
     )
+
+
+def sandboxed_manager(
+    kernel_name: str, workdir: Path, runtime_dir: Path, *, hide_paths: Sequence[str] = ()
+) -> AsyncKernelManager:
+    """Return an unstarted manager for a kernel in softmax_course.sandbox's sandbox.
+
+    The sandbox runs its own python3 kernel whatever `kernel_name` says; `hide_paths` (the
+    course root) are hidden from the kernel where the sandbox cannot hide everything.
+    """
+    return sandbox_kernel_manager(workdir, runtime_dir, hide_paths=tuple(hide_paths))
+
+
+def grading_manager_factory(hide_paths: Sequence[str] = ()) -> ManagerFactory:
+    """Return the factory grading kernels start with: sandboxed, or plain if no sandbox at all.
+
+    Falls back to plain kernels only when `sandbox_support()` says no protection is possible.
+    """
+    if sandbox_support() == Protection.NONE:
+        return plain_manager
+    return functools.partial(sandboxed_manager, hide_paths=tuple(hide_paths))
 
 
 class KernelStartError(RuntimeError):
@@ -132,6 +161,9 @@ class KernelPool:
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
                 cwd=str(kernel.folder),
                 env=self.env,
+                # What a kernel prints on its own stdout is not a cell's output (the sandbox's
+                # ipykernel prints a banner there); its stderr still reaches the grader's log.
+                stdout=subprocess.DEVNULL,
             )
             client = manager.client()
             client.start_channels()
@@ -187,6 +219,9 @@ class KernelPool:
                 await kernel.manager.shutdown_kernel(now=True)
         except Exception:  # a kernel that is already gone needs no shutting down
             pass
+        # No sandbox.reap_leftovers here: the kernel's uid is free again once it has died, and
+        # a kernel starting meanwhile may take it; the launcher kills a uid's leftovers itself
+        # when it takes the uid for the next kernel.
         shutil.rmtree(kernel.folder, ignore_errors=True)
         shutil.rmtree(kernel.runtime, ignore_errors=True)
 
@@ -215,6 +250,8 @@ class KernelPoolPlugin(WorkerPlugin):
         warm_modules: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         preload: Sequence[str] = (),
+        hide_paths: Sequence[str] = (),
+        sandbox: bool = True,
     ) -> None:
         self.name = name  # distinct per grading run: runs may share a Dask cluster
         self.kernel_name = kernel_name
@@ -222,6 +259,8 @@ class KernelPoolPlugin(WorkerPlugin):
         self.warm_modules = tuple(warm_modules)
         self.env = dict(env or {})
         self.preload = tuple(preload)
+        self.hide_paths = tuple(hide_paths)  # hidden from sandboxed kernels (the course root)
+        self.sandbox = sandbox  # False: plain kernels, with the grader's rights
         self.pool: KernelPool | None = None
 
     def setup(self, worker: object) -> None:
@@ -231,6 +270,9 @@ class KernelPoolPlugin(WorkerPlugin):
             size=self.size,
             warm_modules=self.warm_modules,
             env=self.env,
+            manager_factory=(
+                grading_manager_factory(self.hide_paths) if self.sandbox else plain_manager
+            ),
         )
         for module in self.preload:
             threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()

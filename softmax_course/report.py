@@ -61,6 +61,7 @@ class StudentResult:
     cells: list[CellResult] = field(default_factory=list)
     problem: str = ""  # why the latest submission could not be graded
     needs_manual_grade: bool = False
+    note: str = ""  # graded, but: the kernel died, tampering suspected, ...
 
 
 @dataclass
@@ -82,6 +83,18 @@ class ClassResults:
         """Return (submission, reason) for every submission or file that could not be graded."""
         rows = [(s.student, s.problem) for s in self.students if s.problem]
         return rows + [(r.name, r.reason) for r in self.run.rejected]
+
+    @property
+    def notes(self) -> list[tuple[str, str]]:
+        """Return (student, note) for every graded submission with something to look at."""
+        return [(s.student, s.note) for s in self.students if s.note and not s.problem]
+
+    def protection(self) -> str:
+        """Return how this run's kernels were sandboxed, e.g. 'bubblewrap sandbox (12 kernels)'."""
+        counts = self.run.protection
+        if not counts:
+            return "no kernel started in this run"
+        return ", ".join(f"{name} ({n} kernels)" for name, n in counts.most_common())
 
     def pass_rates(self) -> list[tuple[str, int, int]]:
         """Return (test cell, passed, graded) for each autograded test cell, in notebook order."""
@@ -135,6 +148,7 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
     ledger = Ledger(Path(coursedir.root) / coursedir.autograded_directory / LEDGER_NAME)
     assignment = run.assignment
     problems = {o.student: o.reason for o in run.outcomes if o.status == "failed"}
+    notes = {o.student: o.note for o in run.outcomes if o.status == "graded"}
     students = []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         max_score = gradebook.find_assignment(assignment).max_score
@@ -183,6 +197,7 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                     cells,
                     problem,
                     bool(submission.needs_manual_grade),
+                    notes.get(student, ledger.get(assignment, student).get("note", "")),
                 )
             )
     return ClassResults(assignment, max_score, students, run)
@@ -289,6 +304,7 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         f"{run.count('unchanged')} unchanged since the last run, {run.count('failed')} could not "
         f"be graded; {len(run.rejected)} files set aside. {run.workers} workers, "
         f"{run.seconds:.1f} s.</p>",
+        f"<p>protection: {esc(results.protection())}</p>",
     ]
     if scores:
         parts += [
@@ -334,6 +350,17 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         )
     else:
         parts.append("<p>None: every submission was graded.</p>")
+    if results.notes:
+        parts += [
+            "<h2>Graded submissions to look at</h2>",
+            _table(
+                ["submission", "note"],
+                [
+                    (esc(name), f'<span class="problem">{esc(note)}</span>')
+                    for name, note in results.notes
+                ],
+            ),
+        ]
     rows = []
     for student in results.students:
         links = " ".join(
@@ -342,7 +369,14 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         )
         failed = ", ".join(esc(c.grade_id) for c in student.cells if not c.passed)
         score = "–" if student.score is None else f"{student.score:g}"
-        note = "needs manual grading" if student.needs_manual_grade else ""
+        note = "; ".join(
+            text
+            for text in (
+                student.note,
+                "needs manual grading" if student.needs_manual_grade else "",
+            )
+            if text
+        )
         rows.append(
             (
                 esc(student.student),
@@ -374,6 +408,7 @@ def summary_table(results: ClassResults) -> str:
         f"{run.assignment}: {len(run.outcomes)} submissions: {run.count('graded')} graded, "
         f"{run.count('unchanged')} unchanged, {run.count('failed')} could not be graded "
         f"({run.workers} workers, {run.seconds:.1f} s)",
+        f"protection: {results.protection()}",
     ]
     scores = [s.score for s in results.scored]
     if scores:
@@ -399,4 +434,9 @@ def summary_table(results: ClassResults) -> str:
         lines.append("")
         lines.append("could not be graded:")
         lines += [f"  {name:<{width}}  {reason}" for name, reason in results.problems]
+    if results.notes:
+        width = max(len(name) for name, _ in results.notes)
+        lines.append("")
+        lines.append("graded, to look at:")
+        lines += [f"  {name:<{width}}  {note}" for name, note in results.notes]
     return "\n".join(lines)

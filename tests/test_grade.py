@@ -90,6 +90,20 @@ def tampered() -> nbformat.NotebookNode:
     return nb
 
 
+def dies_before_last_test() -> nbformat.NotebookNode:
+    """The reference answer, and a cell that kills the kernel before the last test cell."""
+    nb = with_answer(REFERENCE_ANSWER)
+    last = max(i for i, cell in enumerate(nb.cells) if is_grade(cell))
+    nb.cells.insert(last, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    return nb
+
+
+def last_test_points() -> float:
+    """Return the points of the instructor notebook's last test cell."""
+    cells = [c for c in nbformat.read(SOLUTION, 4).cells if is_grade(c) and not is_solution(c)]
+    return float(cells[-1].metadata.nbgrader["points"])
+
+
 def build_class() -> tuple[dict[str, bytes], dict[str, float]]:
     """Return the LMS files by name, and the expected score of each gradable student."""
     files, scores = {}, {}
@@ -107,9 +121,8 @@ def build_class() -> tuple[dict[str, bytes], dict[str, float]]:
     add("tamperer", tampered(), WRONG)
     add("renamed", with_answer(REFERENCE_ANSWER), REFERENCE_ANSWER, "renamed_77_softmax-1.ipynb")
     files["broken-json_4242_softmax.ipynb"] = b'{"cells": [ this is not json'
-    files["kernel-killer_4343_softmax.ipynb"] = nbformat.writes(
-        with_answer("import os\nos._exit(1)")
-    ).encode()
+    files["kernel-killer_4343_softmax.ipynb"] = nbformat.writes(dies_before_last_test()).encode()
+    scores["kernel-killer"] = sum(expected_points(REFERENCE_ANSWER).values()) - last_test_points()
     return files, scores
 
 
@@ -200,14 +213,16 @@ def test_grades_csv_has_the_expected_score_of_every_student(graded) -> None:
         assert float(grades[student]["max_score"]) == 10
     assert graded["scores"]["reference"] == 10 and graded["scores"]["stub"] == 0
     assert 0 < graded["scores"]["tamperer"] < 10  # the restored tests still catch the bug
+    assert 0 < graded["scores"]["kernel-killer"] < 10  # keeps the points earned before dying
 
 
 def test_broken_submissions_score_zero_and_do_not_stop_the_run(graded) -> None:
     grades = graded["grades"]
     assert float(grades["broken-json"]["score"]) == 0
-    assert float(grades["kernel-killer"]["score"]) == 0
     assert "could not be graded" in graded["output"]
-    assert "broken-json" in graded["output"] and "kernel-killer" in graded["output"]
+    assert "broken-json" in graded["output"]
+    assert re.search(r"kernel-killer\s+softmax\.ipynb: the kernel died", graded["output"])
+    assert "protection: " in graded["output"]
 
 
 def test_feedback_for_every_graded_student_and_no_hidden_code(graded) -> None:
@@ -239,14 +254,15 @@ def test_report_has_figures_and_lists_broken_submissions(graded) -> None:
     assert "Pass rate per test cell" in page and "Most frequent failure messages" in page
     text = visible_text(page)
     assert re.search(r"broken-json\s*softmax\.ipynb: not a readable notebook", text)
-    assert re.search(r"kernel-killer\s*softmax\.ipynb: the kernel died", text)
+    assert re.search(r"kernel-killer\s*softmax\.ipynb: the kernel died while running cell", text)
+    assert re.search(r"protection: \w", text)
     assert "subtract the maximum" in text  # a frequent failure message, from check.failure_message
 
 
 def test_rerun_grades_nothing_new_and_changes_no_grade(graded) -> None:
     before = (graded["out"] / "grades.csv").read_text()
     output = grade_cli(graded["course"], str(graded["archive"]), "-a", ASSIGNMENT, "-q")
-    assert re.search(r"submissions: 0 graded, \d+ unchanged, 2 could not be graded", output)
+    assert re.search(r"submissions: 0 graded, \d+ unchanged, 1 could not be graded", output)
     assert (graded["out"] / "grades.csv").read_text() == before
 
 
