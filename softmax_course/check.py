@@ -74,7 +74,8 @@ def failure_message(cell: NotebookNode) -> str:
             useful = [line for line in lines if not NUMPY_BOILERPLATE.match(line)]
             return f"{output.ename}: {(useful or lines or [''])[0]}".strip()
         if output.output_type == "stream" and output.name == "stderr":
-            return f"wrote to stderr: {output.text.strip().splitlines()[-1]}"
+            lines = output.text.strip().splitlines()
+            return f"wrote to stderr: {lines[-1] if lines else '(blank lines)'}"
     return ""
 
 

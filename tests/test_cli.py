@@ -64,3 +64,26 @@ def test_nbgrader_validate_accepts_solved_and_flags_stub_notebooks(tmp_path: Pat
         shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", stub)
         assert Validator().validate(str(solved)) == {}, name
         assert Validator().validate(str(stub)).get("failed"), name
+
+
+def test_stderr_pattern_is_linear_on_a_flood_and_keeps_real_errors() -> None:
+    import re
+    import time
+
+    from softmax_course.course import STDERR_WARNINGS_PATTERN
+
+    warning = "/tmp/x.py:3: RuntimeWarning: overflow encountered in exp\n  return np.exp(z)\n"
+    assert re.search(STDERR_WARNINGS_PATTERN, warning * 3)
+    assert not re.search(STDERR_WARNINGS_PATTERN, warning + "a secret print\n")
+    started = time.perf_counter()
+    assert not re.search(STDERR_WARNINGS_PATTERN, "Warning: " * 200_000)
+    assert time.perf_counter() - started < 5  # the old pattern took minutes on this input
+
+
+def test_blank_stderr_has_a_message() -> None:
+    from nbformat.v4 import new_code_cell, new_output
+
+    from softmax_course.check import failure_message
+
+    cell = new_code_cell("x", outputs=[new_output("stream", name="stderr", text="\n")])
+    assert failure_message(cell) == "wrote to stderr: (blank lines)"
