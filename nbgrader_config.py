@@ -19,3 +19,7 @@ c.OverwriteCells.add_missing_cells = True
 # test must not cost points, so stderr made only of warnings is dropped before grading.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = STDERR_WARNINGS_PATTERN
+
+# Outputs are capped by bytes (softmax_course.output_limit.LimitOutputBytes, on the workers), so
+# nbgrader's line cap is off: past 1000 lines it also drops stderr, which can raise a grade.
+c.LimitOutput.max_lines = -1

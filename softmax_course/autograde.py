@@ -44,13 +44,14 @@ from traitlets.config import Config
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.kernel_pool import KernelPool, worker_pool
+from softmax_course.output_limit import LimitOutputBytes
 from softmax_course.sandbox import hand_over, kernel_protection
 from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
 
 TRUSTED_TIMEOUT = 30.0
 """Seconds each call of the trusted check may take in the student's kernel."""
 
-WORKER_STEPS: tuple[type, ...] = (Execute, IgnorePattern, LimitOutput)
+WORKER_STEPS: tuple[type, ...] = (Execute, IgnorePattern, LimitOutputBytes, LimitOutput)
 """nbgrader's autograde preprocessors that run on a worker, in this order."""
 
 WORKER_CONFIG_SECTIONS = (
