@@ -251,7 +251,6 @@ class KernelPoolPlugin(WorkerPlugin):
         env: Mapping[str, str] | None = None,
         preload: Sequence[str] = (),
         hide_paths: Sequence[str] = (),
-        sandbox: bool = True,
     ) -> None:
         self.name = name  # distinct per grading run: runs may share a Dask cluster
         self.kernel_name = kernel_name
@@ -260,7 +259,6 @@ class KernelPoolPlugin(WorkerPlugin):
         self.env = dict(env or {})
         self.preload = tuple(preload)
         self.hide_paths = tuple(hide_paths)  # hidden from sandboxed kernels (the course root)
-        self.sandbox = sandbox  # False: plain kernels, with the grader's rights
         self.pool: KernelPool | None = None
 
     def setup(self, worker: object) -> None:
@@ -270,9 +268,7 @@ class KernelPoolPlugin(WorkerPlugin):
             size=self.size,
             warm_modules=self.warm_modules,
             env=self.env,
-            manager_factory=(
-                grading_manager_factory(self.hide_paths) if self.sandbox else plain_manager
-            ),
+            manager_factory=grading_manager_factory(self.hide_paths),
         )
         for module in self.preload:
             threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
