@@ -41,6 +41,7 @@ from nbgrader.utils import rmtree
 from traitlets import Dict, Unicode
 from traitlets.config import Config
 
+from softmax_course.cell_changes import RestoreFromRelease
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.kernel_pool import KernelPool, worker_pool
@@ -384,6 +385,14 @@ class Autograder:
         self._sanitizer = SanitizeSubmission(
             coursedir=self.coursedir, config=config, staging_directory=str(staging), log=log
         )
+        # Put every released cell back first: nbgrader alone cannot grade a duplicated or
+        # reordered cell, and does not restore a deleted setup cell (cell_changes.py).
+        self._restore = RestoreFromRelease(config=config, log=log)
+        self._sanitizer.sanitize_preprocessors = [
+            self._restore,
+            *self._sanitizer.sanitize_preprocessors,
+        ]
+        self.changes: dict[str, dict[str, list[str]]] = {}  # by student, then notebook
         self._worker_outputs = UseWorkerOutputs(config=config, log=log)
         self._saver = SaveAutogrades(
             coursedir=self.coursedir, config=config, staging_directory=str(staging), log=log
@@ -436,8 +445,12 @@ class Autograder:
                 raise SubmissionError(
                     _one_line(str(exc).replace(str(path.parent) + os.sep, ""))
                 ) from None
+        self._restore.changes = {}
         with self._converting(assignment, student):
             self._sanitizer.start()
+        self.changes[student] = {
+            name: lines for name, lines in self._restore.changes.items() if lines
+        }
         folder = self.staging / student / assignment
         files = {
             str(path.relative_to(folder)): path.read_bytes()
@@ -465,6 +478,7 @@ class Autograder:
         that died, test cells where tampering is suspected.
         """
         student, assignment = results[0].student, results[0].assignment
+        changed = self.changes.pop(student, {})
         self._worker_outputs.results = {result.notebook: result for result in results}
         self._worker_outputs.flagged = {}
         try:
@@ -475,7 +489,11 @@ class Autograder:
             self._worker_outputs.results = {}
             self._worker_outputs.flagged = {}
             self.discard(assignment, student)
-        self.notes = [f"{r.notebook}.ipynb: {r.problem}" for r in results if r.problem] + [
+        self.notes = [
+            f"{name}.ipynb: cells changed, graded as released: {'; '.join(lines)}"
+            for name, lines in sorted(changed.items())
+        ]
+        self.notes += [f"{r.notebook}.ipynb: {r.problem}" for r in results if r.problem] + [
             f"{name}.ipynb: tampering suspected: {', '.join(cells)}"
             for name, cells in sorted(flagged.items())
         ]
@@ -490,5 +508,6 @@ class Autograder:
         return path.read_text() if path.is_file() else ""
 
     def discard(self, assignment: str, student: str) -> None:
-        """Remove a submission's staging copy."""
+        """Remove a submission's staging copy (and what sanitizing found changed in it)."""
+        self.changes.pop(student, None)
         shutil.rmtree(self.staging / student / assignment, ignore_errors=True)

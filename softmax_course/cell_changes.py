@@ -37,6 +37,7 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Dict
 
 METADATA_KEYS = ("grade", "solution", "locked", "task", "points", "cell_type", "checksum")
 """nbgrader metadata a student must not change (grade_id is how cells are matched)."""
@@ -532,6 +533,8 @@ def _unique_ids(cells: list[dict]) -> None:
 class RestoreFromRelease(NbGraderPreprocessor):
     """Sanitize step: put a submission back as released, then let nbgrader check it."""
 
+    changes = Dict(help="What each notebook restored last changed (not info), by notebook name")
+
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
@@ -549,6 +552,8 @@ class RestoreFromRelease(NbGraderPreprocessor):
         except Exception as exc:
             self.log.warning("Not restored from the release (%s: %s)", type(exc).__name__, exc)
             return nb, resources
-        for change in find_changes(nb, released):
+        changes = find_changes(nb, released)
+        for change in changes:
             self.log.warning("%s: %s", info.get("student", "?"), change)
+        self.changes[info.get("notebook", "")] = [c.text for c in changes if not c.info]
         return restore_from_release(nb, released), resources

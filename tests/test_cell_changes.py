@@ -4,15 +4,15 @@ The grading tests measure, with nbgrader's autograde (tests/corpus_harness.py gr
 tampered variant of a correct and of a wrong softmax submission: nbgrader alone restores edited,
 deleted and retyped test cells and changed points, but fails to grade (KeyError, RuntimeError) a
 duplicated cell, a renamed or added grade_id, flipped grade/solution flags, or all metadata
-removed, and gives a correct student 0 when the setup cell is deleted. Restored from the release
-first, every variant is graded, the real tests run, and no tampered wrong submission scores more
-than the untampered wrong one.
+removed, and gives a correct student 0 when the setup cell is deleted. The grading engine restores
+every submission from the release first (RestoreFromRelease): every variant is graded exactly as
+the untampered one, and its note in the report lists the changes.
 """
 
 from __future__ import annotations
 
 import copy
-import time
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,11 +33,10 @@ from softmax_course.cell_changes import (
     restore_from_release,
 )
 from softmax_course.course import ASSIGNMENTS, load_config
-from softmax_course.grade import grading_logger
+from softmax_course.grade import LEDGER_NAME, grading_logger
 from tests.corpus_harness import (
     CORPUS,
     ROOT,
-    CellGrade,
     answer_cells,
     grade_class,
     reference_submission,
@@ -393,7 +392,7 @@ def test_malformed_notebooks_never_raise(broken: dict) -> None:
     restore_from_release(released("softmax"), nb)
 
 
-def test_a_huge_notebook_is_compared_quickly() -> None:
+def test_a_huge_notebook_is_compared() -> None:
     nb = honest("softmax")
     overflow = cell(nb, "softmax_overflow")
     _strip(overflow)
@@ -403,10 +402,8 @@ def test_a_huge_notebook_is_compared_quickly() -> None:
         *nb.cells[at(nb, "softmax_answer") :],
         *(nbformat.v4.new_code_cell(big) for _ in range(2_000)),
     ]
-    started = time.perf_counter()
-    changes = cell_changes(nb, released("softmax"))
+    changes = cell_changes(nb, released("softmax"))  # its speed: bench/hot_paths.py
     restored = restore_from_release(nb, released("softmax"))
-    assert time.perf_counter() - started < 5
     assert changes == ["test cell softmax_overflow was deleted", "added 2001 cells (info)"]
     assert len(restored.cells) == len(released("softmax").cells) + 2_001
 
@@ -498,7 +495,8 @@ def test_restore_from_release_as_a_sanitize_step() -> None:
     assert step.preprocess(untouched, missing)[0] is untouched
 
 
-# What nbgrader does with each change, and what the restored notebook scores (grade_class).
+# What nbgrader alone does with each change, and what the grading engine (which restores every
+# submission from the release first) gives each tampered variant (grade_class).
 
 # Variants nbgrader 0.9's sanitize pass cannot grade (add_missing_cells=True), and why.
 NBGRADER_FAILS = {
@@ -520,35 +518,22 @@ ARGMAX_NBGRADER_FAILS = {
 }
 
 
-def grade_once(
-    assignment: str, submissions: dict[str, NotebookNode], course: Path
-) -> dict[str, dict[str, CellGrade]]:
-    """grade_class, grading identical notebooks once (most restored ones are the untampered)."""
-    first: dict[str, str] = {}
-    for student, nb in submissions.items():
-        first.setdefault(nbformat.writes(nb), student)
-    graded = grade_class(assignment, {s: submissions[s] for s in first.values()}, course)
-    return {student: graded[first[nbformat.writes(nb)]] for student, nb in submissions.items()}
-
-
-def graded_as(submissions: dict[str, NotebookNode]) -> dict[str, str]:
-    """Return, for each student, the student whose identical notebook grade_once graded."""
-    first: dict[str, str] = {}
-    return {s: first.setdefault(nbformat.writes(nb), s) for s, nb in submissions.items()}
-
-
 def sanitize_errors(
-    assignment: str, submissions: dict[str, NotebookNode], course: Path, *, restore: bool = False
+    assignment: str, submissions: dict[str, NotebookNode], course: Path, *, restore: bool
 ) -> dict[str, str]:
-    """Run nbgrader's sanitize pass (as the grading engine does) in a graded course; errors.
+    """Run the grading engine's sanitize pass in a graded course; return errors by student.
 
-    With `restore`, RestoreFromRelease runs first, as the grading engine would run it.
+    Without `restore`, the engine's RestoreFromRelease step is taken out: nbgrader alone.
     """
     config = load_config(course)
     autograder = Autograder(config, course / "staging", grading_logger(None))
-    if restore:
+    if not restore:
         sanitizer = autograder._sanitizer
-        sanitizer.sanitize_preprocessors = [RestoreFromRelease, *sanitizer.sanitize_preprocessors]
+        sanitizer.sanitize_preprocessors = [
+            step
+            for step in sanitizer.sanitize_preprocessors
+            if not isinstance(step, RestoreFromRelease)
+        ]
     errors = {}
     for student, nb in submissions.items():
         folder = course / "submitted" / student / assignment
@@ -562,52 +547,46 @@ def sanitize_errors(
     return errors
 
 
+def notes(course: Path) -> dict[str, str]:
+    """Return the note the engine recorded for each student graded in `course`."""
+    ledger = json.loads((course / "autograded" / LEDGER_NAME).read_text())
+    return {student: entry["note"] for entry in ledger.values() for student, entry in entry.items()}
+
+
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Autograded score of every variant: softmax correct and wrong, raw and restored; argmax."""
-    started = time.perf_counter()
+    """Score and report note of every tampered variant (softmax right and wrong; argmax)."""
     wrong = honest("softmax")
     answer_cells(wrong)["softmax"].source = WRONG
     submissions = {}
     for kind, base in (("correct", honest("softmax")), ("wrong", wrong)):
         submissions[f"{kind}-untampered"] = base
         for name in SOFTMAX:
-            nb = tampered("softmax", name, base)
-            submissions[f"{kind}-{name}-restored"] = restore_from_release(nb, released("softmax"))
-            if name not in NBGRADER_FAILS:
-                submissions[f"{kind}-{name}"] = nb
+            submissions[f"{kind}-{name}"] = tampered("softmax", name, base)
     course = tmp_path_factory.mktemp("softmax")
-    grades = grade_once("softmax", submissions, course)
+    grades = grade_class("softmax", submissions, course)
     assert len(grades["correct-untampered"]) == len(SOFTMAX_TESTS)
     results: dict[str, Any] = {
         student: sum(g.score for g in cells.values()) for student, cells in grades.items()
     }
+    results["notes"] = notes(course)
     raw = {f"nbgrader-{name}": tampered("softmax", name) for name in NBGRADER_FAILS}
-    results |= sanitize_errors("softmax", raw, course)
+    results |= sanitize_errors("softmax", raw, course, restore=False)
     raw = {f"restore-step-{name}": tampered("softmax", name) for name in NBGRADER_FAILS}
     results |= sanitize_errors("softmax", raw, course, restore=True)
 
     argmax = {"argmax-untampered": honest("argmax")}
-    for name in ARGMAX:
-        nb = tampered("argmax", name)
-        argmax[f"argmax-{name}-restored"] = restore_from_release(nb, released("argmax"))
-        if name not in ARGMAX_NBGRADER_FAILS:
-            argmax[f"argmax-{name}"] = nb
+    argmax |= {f"argmax-{name}": tampered("argmax", name) for name in ARGMAX}
     course = tmp_path_factory.mktemp("argmax")
-    grades = grade_once("argmax", argmax, course)
+    grades = grade_class("argmax", argmax, course)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        alias = graded_as(argmax)
         for student, cells in grades.items():
-            nb = gradebook.find_submission_notebook("argmax", "argmax", alias[student])
+            nb = gradebook.find_submission_notebook("argmax", "argmax", student)
             results[student] = (sum(g.score for g in cells.values()), nb.needs_manual_grade)
+    results["notes"] |= notes(course)
     raw = {f"nbgrader-argmax-{name}": tampered("argmax", name) for name in ARGMAX_NBGRADER_FAILS}
-    results |= sanitize_errors("argmax", raw, course)
-    results["seconds"] = time.perf_counter() - started
+    results |= sanitize_errors("argmax", raw, course, restore=False)
     return results
-
-
-def test_grading_the_variants_takes_less_than_90_seconds(scores: dict[str, Any]) -> None:
-    assert scores["seconds"] < 90
 
 
 def test_nbgrader_alone_cannot_grade_some_changes(scores: dict[str, Any]) -> None:
@@ -622,33 +601,39 @@ def test_restore_step_in_nbgrader_sanitize_accepts_every_variant(scores: dict[st
     assert steps == dict.fromkeys(NBGRADER_FAILS, "")
 
 
-def test_nbgrader_alone_restores_tests_but_not_the_setup_cell(scores: dict[str, Any]) -> None:
+def test_tampered_submissions_score_as_untampered(scores: dict[str, Any]) -> None:
     correct, wrong = scores["correct-untampered"], scores["wrong-untampered"]
     assert (correct, wrong) == (10, 5)
-    for name in SOFTMAX.keys() - NBGRADER_FAILS.keys() - {"setup-faked"}:
-        assert scores[f"wrong-{name}"] <= wrong, name  # the real tests ran
-    assert scores["correct-setup-deleted"] == 0  # the setup cell is not put back
-    assert scores["correct-test-above-answer"] < correct  # nor the order
-    # "setup-faked" (setup without metadata, assert_allclose made a no-op) is not restored by
-    # nbgrader: plain nbgrader gives the wrong answer 7 of 10; only the engine's trusted check
-    # (softmax_course.trusted) or restore_from_release stops it, so it is not asserted here.
-
-
-def test_restored_submissions_score_as_untampered(scores: dict[str, Any]) -> None:
     for kind in ("correct", "wrong"):
         untampered = scores[f"{kind}-untampered"]
         for name in SOFTMAX:
-            restored = scores[f"{kind}-{name}-restored"]
-            if name == "answer-deleted":
-                assert restored == 0
-            else:
-                assert restored == untampered, f"{kind}-{name}"
+            expected = 0 if name == "answer-deleted" else untampered
+            assert scores[f"{kind}-{name}"] == expected, f"{kind}-{name}"
 
 
-def test_restored_argmax_submissions_are_graded(scores: dict[str, Any]) -> None:
+def test_tampered_argmax_submissions_are_graded(scores: dict[str, Any]) -> None:
     untampered = scores["argmax-untampered"]
     assert untampered == (8.0, True)  # 8 autograded points; the written answer, by hand
     for name in ARGMAX:
-        assert scores[f"argmax-{name}-restored"] == untampered, name
-        if name not in ARGMAX_NBGRADER_FAILS:
-            assert scores[f"argmax-{name}"][0] <= untampered[0], name
+        assert scores[f"argmax-{name}"] == untampered, name
+
+
+@pytest.mark.parametrize(
+    ("assignment", "name"),
+    [("softmax", name) for name in SOFTMAX] + [("argmax", name) for name in ARGMAX],
+)
+def test_the_report_lists_each_change(
+    scores: dict[str, Any], assignment: str, name: str
+) -> None:
+    changes = [
+        c.text
+        for c in find_changes(tampered(assignment, name), released(assignment))
+        if not c.info
+    ]
+    student = f"argmax-{name}" if assignment == "argmax" else f"correct-{name}"
+    note = scores["notes"][student]
+    if changes:
+        assert note.startswith(f"{assignment}.ipynb: cells changed, graded as released: ")
+        assert all(change in note for change in changes)
+    else:
+        assert "cells changed" not in note
