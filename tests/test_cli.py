@@ -68,16 +68,14 @@ def test_nbgrader_validate_accepts_solved_and_flags_stub_notebooks(tmp_path: Pat
 
 def test_stderr_pattern_is_linear_on_a_flood_and_keeps_real_errors() -> None:
     import re
-    import time
 
     from softmax_course.course import STDERR_WARNINGS_PATTERN
 
     warning = "/tmp/x.py:3: RuntimeWarning: overflow encountered in exp\n  return np.exp(z)\n"
     assert re.search(STDERR_WARNINGS_PATTERN, warning * 3)
     assert not re.search(STDERR_WARNINGS_PATTERN, warning + "a secret print\n")
-    started = time.perf_counter()
+    # The old pattern backtracked for minutes on this input; its speed: bench/hot_paths.py.
     assert not re.search(STDERR_WARNINGS_PATTERN, "Warning: " * 200_000)
-    assert time.perf_counter() - started < 5  # the old pattern took minutes on this input
 
 
 def test_blank_stderr_has_a_message() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import time
 import tracemalloc
 from typing import Any
 
@@ -353,14 +352,11 @@ def test_nbgrader_limit_output_alone_drops_stderr_after_many_lines() -> None:
     ],
     ids=["stdout", "stderr-non-ascii", "png", "partial-credit", "traceback"],
 )
-def test_100_mb_output_is_fast_and_copies_nothing(make: Any) -> None:
+def test_100_mb_output_is_capped_without_copies(make: Any) -> None:
     cell = graded_cell(make())
     before = grade(cell)
     nb = nbformat.v4.new_notebook(cells=[cell])
-    started = time.perf_counter()
-    nb, _ = LimitOutputBytes().preprocess(nb, {})
-    seconds = time.perf_counter() - started
-    assert seconds < 3.0, f"{seconds:.2f} s"  # about 0.01-0.6 s on one core of a 2-core VM
+    nb, _ = LimitOutputBytes().preprocess(nb, {})  # its speed: bench/hot_paths.py
     assert grade(nb.cells[0]) == before
     assert sum(output_size(o) for o in nb.cells[0].outputs) <= PER_OUTPUT + 1_000
     del nb, cell
