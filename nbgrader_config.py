@@ -11,6 +11,9 @@ c.CourseDirectory.release_directory = "exercises"  # student notebooks, generate
 # Each cell gets 30 s; a runaway cell is interrupted and later cells still run.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
+# `softmax-course grade` also bounds a whole notebook (softmax_course.limited_execute); once
+# it is spent, the remaining cells fail with "the notebook timed out after 120 s".
+c.LimitedExecute.notebook_timeout = 120
 
 # A deleted test cell comes back from the gradebook instead of waiting for a manual grade.
 c.OverwriteCells.add_missing_cells = True

@@ -15,6 +15,7 @@ CheckCellMetadata). Here the same converter runs in three steps:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -30,7 +31,6 @@ import nbgrader.api
 import sqlalchemy
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.converters import Autograde
@@ -45,12 +45,16 @@ from softmax_course.cell_changes import RestoreFromRelease
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.kernel_pool import KernelPool, worker_pool
+from softmax_course.limited_execute import LimitedExecute
 from softmax_course.output_limit import LimitOutputBytes
 from softmax_course.sandbox import hand_over, kernel_protection
 from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
 
 TRUSTED_TIMEOUT = 30.0
-"""Seconds each call of the trusted check may take in the student's kernel."""
+"""Most seconds each call of the trusted check may take in the student's kernel (or a cell's)."""
+
+UNVERIFIED = "not verified by the trusted check (the kernel died or ran out of time): look at it"
+"""The note on a submission whose in-kernel verdicts stand unchecked."""
 
 WORKER_STEPS: tuple[type, ...] = (Execute, IgnorePattern, LimitOutputBytes, LimitOutput)
 """nbgrader's autograde preprocessors that run on a worker, in this order."""
@@ -59,6 +63,7 @@ WORKER_CONFIG_SECTIONS = (
     "NotebookClient",
     "ExecutePreprocessor",
     "NbGraderPreprocessor",
+    LimitedExecute.__name__,
     *(step.__name__ for step in WORKER_STEPS),
 )
 """The parts of the course config that the worker-side steps read."""
@@ -104,25 +109,34 @@ def worker_config(config: Config) -> dict[str, dict[str, Any]]:
     return {name: dict(config[name]) for name in WORKER_CONFIG_SECTIONS if name in config}
 
 
-def _cell_label(cell: NotebookNode, index: int) -> str:
-    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-    return f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
-
-
-def _died_output(label: str) -> NotebookNode:
-    message = f"the kernel died while running {label}"
-    return nbformat.v4.new_output(
-        "error", ename="DeadKernelError", evalue=message, traceback=[f"DeadKernelError: {message}"]
+async def _trusted_verdicts(
+    executor: LimitedExecute, manager: AsyncKernelManager, job: NotebookJob
+) -> dict[str, TrustedVerdict] | None:
+    """Judge the test cells outside the kernel; None if the kernel is gone or time ran out."""
+    if not await manager.is_alive():
+        return None
+    per_call = min(TRUSTED_TIMEOUT, executor.timeout or TRUSTED_TIMEOUT)
+    check = verify_async(
+        executor.kc,
+        nbformat.reads(job.trusted_source, as_version=4),
+        timeout=per_call,
+        kernel_alive=manager.is_alive,
+        interrupt=manager.interrupt_kernel,
     )
+    limit = executor.notebook_timeout if executor.notebook_timeout >= 0 else None
+    try:
+        return await asyncio.wait_for(check, limit)
+    except TimeoutError:
+        return None
 
 
 def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
     """Run a sanitized notebook in a fresh kernel of `pool` as nbgrader's autograder would.
 
-    Then, if the kernel is still alive and the job has the instructor's notebook, judge every
-    test cell with `trusted.verify_async` outside the kernel. A kernel that dies keeps the
-    outputs of the cells run before; every code cell from the one that was running on gets an
-    error output saying so, and the result's `problem` says why.
+    Cells run under LimitedExecute's limits (a cell, the whole notebook, outputs kept). Then, if
+    the job has the instructor's notebook, every test cell is judged with `trusted.verify_async`
+    outside the kernel. The result's `problem` says what went wrong: a timeout, a kernel that
+    died (the cells run before keep their outputs), a trusted check that could not run.
     """
     started = time.perf_counter()
     config = Config({name: dict(values) for name, values in job.config.items()})
@@ -139,7 +153,7 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
             tops.add(folder / Path(name).parts[0])
         for top in sorted(tops):  # the kernel is ready: give the copies to its uid
             hand_over(top, folder)
-        executor = Execute(config=config)
+        executor = LimitedExecute(config=config)
         # ExecutePreprocessor.preprocess, awaited on the pool's loop with the pool's kernel.
         NotebookClient.__init__(executor, nb, manager)
         executor.reset_execution_trackers()
@@ -154,27 +168,12 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
                     )
                 reply = await executor.async_wait_for_reply(executor.kc.kernel_info())
                 nb.metadata["language_info"] = reply["content"]["language_info"]
-                for index, cell in enumerate(nb.cells):
-                    try:
-                        await executor.async_execute_cell(cell, index, store_history=True)
-                    except DeadKernelError:
-                        label = _cell_label(cell, index)
-                        extra["problem"] = f"the kernel died while running {label}"
-                        cell.outputs = [*cell.get("outputs", []), _died_output(label)]
-                        for later in nb.cells[index + 1 :]:
-                            if later.cell_type == "code":
-                                later.outputs = [_died_output(label)]
-                                later.execution_count = None
-                        break
-                if not extra["problem"] and job.trusted_source:
-                    if await manager.is_alive():
-                        extra["verdicts"] = await verify_async(
-                            executor.kc,
-                            nbformat.reads(job.trusted_source, as_version=4),
-                            timeout=TRUSTED_TIMEOUT,
-                            kernel_alive=manager.is_alive,
-                            interrupt=manager.interrupt_kernel,
-                        )
+                await executor.run_cells(nb)
+                if job.trusted_source:
+                    extra["verdicts"] = await _trusted_verdicts(executor, manager, job)
+                    if extra["verdicts"] is None:
+                        executor.problems.append(UNVERIFIED)
+                extra["problem"] = "; ".join(executor.problems)
             executor.set_widgets_metadata()
         finally:
             if executor.kc is not None:

@@ -92,6 +92,18 @@ def check(notebook: Path, timeout: int) -> None:
     metavar="REGEXP",
     help="How LMS file names give the student and the file (named groups student_id, file_id).",
 )
+@click.option(
+    "--cell-timeout",
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Seconds each cell may run  [default: Execute.timeout in nbgrader_config.py].",
+)
+@click.option(
+    "--notebook-timeout",
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Seconds a whole notebook may run  [default: LimitedExecute.notebook_timeout].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def grade(
     submissions: Path,
@@ -102,6 +114,8 @@ def grade(
     db_url: str | None,
     force: bool,
     regexp: str | None,
+    cell_timeout: int | None,
+    notebook_timeout: int | None,
     quiet: bool,
 ) -> None:
     """Autograde SUBMISSIONS (an LMS zip or folder, or submitted/<student>/<assignment>/).
@@ -132,6 +146,10 @@ def grade(
             overrides["CourseDirectory"] = {"db_url": db_url}
         if regexp:
             overrides["FileNameCollectorPlugin"] = {"named_regexp": regexp}
+        if cell_timeout:
+            overrides["Execute"] = {"timeout": cell_timeout}
+        if notebook_timeout:
+            overrides["LimitedExecute"] = {"notebook_timeout": notebook_timeout}
         config = load_config(root, **overrides)
         from nbgrader.coursedir import CourseDirectory
 

@@ -3,8 +3,9 @@
 The same honest class (the reference solution, the released stub, a wrong corpus answer) is
 graded twice with `softmax-course grade`: alone, and with hostile students added: each softmax
 answer of tests/hostile_grades/ (faking a pass in the kernel), one whose kernel dies halfway
-through the tests, and one that tries to read the solutions, the gradebook and another student's
-submission from its kernel and prints what it found.
+through the tests, one whose softmax loops forever on the batches test, two that print 100 MB
+(in lines, and as one line), and one that tries to read the solutions, the gradebook and another
+student's submission from its kernel and prints what it found.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def softmax(raw, axis=-1):
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 """
+
+
+LOOPER_ANSWER = KILLER_ANSWER.replace("os._exit(1)", "while True:\n            pass")
+CELL_TIMEOUT = 5  # seconds per cell in these runs (the course's is 30)
+
+FLOODS = {  # student: 100 MB printed by the answer cell, after a right softmax
+    "flooder-lines": 'for _ in range(100):\n    print("x" * (1 << 20))',
+    "flooder-one-line": 'print("x" * (100 << 20), end="")',
+}
 
 
 def hostile_answers() -> dict[str, tuple[str, list[str]]]:
@@ -116,7 +126,10 @@ def run_class(folder: Path, notebooks: dict[str, nbformat.NotebookNode]) -> dict
         for i, (student, nb) in enumerate(notebooks.items())
     }
     archive = write_zip(folder / "class.zip", files)
-    output = grade_cli(course, str(archive), "-a", ASSIGNMENT, "--workers", "2", "-q")
+    output = grade_cli(
+        course, str(archive), "-a", ASSIGNMENT, "--workers", "2", "-q",
+        "--cell-timeout", str(CELL_TIMEOUT),
+    )
     out = course / "grading-output"
     cells = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "softmax-step-by-step") as gradebook:
@@ -140,6 +153,9 @@ def runs(tmp_path_factory) -> dict:
     hostile = {student: with_answer(text) for student, (text, _) in hostile_answers().items()}
     hostile["kernel-killer"] = with_answer(KILLER_ANSWER)
     hostile["secrets-reader"] = with_answer(secrets_answer(folder / "course"))
+    hostile["looper"] = with_answer(LOOPER_ANSWER)
+    for student, flood in FLOODS.items():
+        hostile[student] = with_answer(f"{REFERENCE_ANSWER}\n{flood}")
     mixed = run_class(folder, {**honest_class(), **hostile})
     return {"alone": alone, "mixed": mixed}
 
@@ -189,6 +205,35 @@ def test_a_dead_kernel_keeps_the_points_earned_before(runs) -> None:
         rf"kernel-killer\s*softmax\.ipynb: the kernel died while running cell \d+ \({DIES_AT}\)",
         mixed["report"],
     )
+
+
+def test_an_endless_loop_keeps_the_points_earned_before(runs) -> None:
+    mixed, points = runs["mixed"], cell_points()
+    names = list(points)
+    before = names[: names.index(DIES_AT)]
+    earned = mixed["cells"]["looper"]
+    assert all(earned[cell] == points[cell] for cell in before), earned
+    assert earned[DIES_AT] == 0, earned
+    assert re.search(
+        rf"looper\s*softmax\.ipynb: cell \d+ \({DIES_AT}\) timed out after {CELL_TIMEOUT} s",
+        mixed["report"],
+    )
+
+
+@pytest.mark.parametrize("student", FLOODS)
+def test_a_100_mb_output_flood_is_capped_in_the_notebook_and_the_feedback(runs, student) -> None:
+    mixed = runs["mixed"]
+    assert float(mixed["grades"][student]["score"]) == 10  # its softmax is right
+    autograded = mixed["course"] / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert autograded.stat().st_size < 3_000_000
+    feedback = list((mixed["course"] / "grading-output" / "feedback" / student).rglob("*.html"))
+    assert feedback and all(path.stat().st_size < 3_000_000 for path in feedback)
+    text = "".join(
+        o.get("text", "") for o in answer_cells(nbformat.read(autograded, 4))[ASSIGNMENT].outputs
+    )
+    assert "x" * 1000 in text and "output truncated" in text
+    flood = rf"{student}\s*softmax\.ipynb: cell \d+ \(\w+\): [\d,]+ bytes of output not kept"
+    assert re.search(flood, mixed["report"])
 
 
 def test_nothing_outside_the_working_copy_is_readable(runs) -> None:

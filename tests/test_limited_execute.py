@@ -1,0 +1,76 @@
+"""LimitedExecute: a cell's and the whole notebook's time limits, outputs kept while running."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import nbformat
+import pytest
+
+from softmax_course.autograde import NotebookJob, NotebookResult, execute
+from softmax_course.kernel_pool import KernelPool, grading_manager_factory
+from softmax_course.output_limit import output_size
+from tests.corpus_harness import ROOT
+
+LOOP = "while True:\n    pass"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[KernelPool]:
+    """A pool of sandboxed kernels, as the workers use."""
+    pool = KernelPool(size=1, manager_factory=grading_manager_factory([str(ROOT)]))
+    yield pool
+    pool.close()
+
+
+def run(pool: KernelPool, *sources: str, cell: int = 2, notebook: int = 60) -> NotebookResult:
+    """Execute code cells under these limits, in seconds."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    config = {"Execute": {"timeout": cell}, "LimitedExecute": {"notebook_timeout": notebook}}
+    job = NotebookJob("someone", "softmax", "limits", nbformat.writes(nb), {}, config)
+    return execute(job, pool)
+
+
+def errors(result: NotebookResult, index: int) -> list[tuple[str, str]]:
+    """Return (ename, evalue) of each error output of a cell."""
+    outputs = result.cells[index]["outputs"]
+    return [(o["ename"], o["evalue"]) for o in outputs if o["output_type"] == "error"]
+
+
+def text(result: NotebookResult, index: int) -> str:
+    """Return what a cell printed."""
+    return "".join(o.get("text", "") for o in result.cells[index]["outputs"])
+
+
+def test_a_cell_that_runs_too_long_is_stopped_and_the_next_cells_run(pool) -> None:
+    result = run(pool, "print('before')", LOOP, "print('after')")
+    assert errors(result, 1) == [("CellTimeoutError", "cell 2 timed out after 2 s")]
+    assert text(result, 0) == "before\n" and text(result, 2) == "after\n"
+    assert result.problem == "cell 2 timed out after 2 s"
+
+
+def test_once_the_notebook_time_is_spent_no_more_cells_run(pool) -> None:
+    result = run(pool, LOOP, "import time; time.sleep(10)", "print('never')", cell=3, notebook=4)
+    assert errors(result, 0) == [("CellTimeoutError", "cell 1 timed out after 3 s")]
+    message = "the notebook timed out after 4 s"
+    assert errors(result, 1) == [("CellTimeoutError", message)]
+    assert errors(result, 2) == [("CellTimeoutError", message)] and text(result, 2) == ""
+    assert result.problem == f"cell 1 timed out after 3 s; {message}"
+
+
+def test_a_dead_kernel_fails_the_cells_from_the_one_running(pool) -> None:
+    result = run(pool, "print('before')", "import os; os._exit(1)", "print('after')")
+    died = ("DeadKernelError", "the kernel died while running cell 2")
+    assert text(result, 0) == "before\n"
+    assert errors(result, 1) == [died] and errors(result, 2) == [died]
+    assert result.problem.startswith("the kernel died while running cell 2")
+
+
+def test_stdout_past_the_cell_budget_is_not_kept_while_running(pool) -> None:
+    flood = "for _ in range(50):\n    print('x' * (1 << 20))\nprint('y' * (50 << 20), end='')"
+    result = run(pool, flood, "import sys; print('kept', file=sys.stderr)", cell=30)
+    kept = sum(output_size(o) for o in result.cells[0]["outputs"])
+    assert kept < 3_000_000  # what LimitOutputBytes then cuts to 1 MB
+    assert text(result, 0).startswith("[output truncated while running: the cell printed 1")
+    assert text(result, 1) == "kept\n"  # stderr is kept whole: nbgrader grades by it
+    assert "bytes of output not kept" in result.problem
