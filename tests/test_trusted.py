@@ -25,6 +25,7 @@ from traitlets.config import Config
 from softmax_course import trusted
 from softmax_course.check import failure_message, run_notebook
 from softmax_course.course import ASSIGNMENTS, STDERR_WARNINGS_PATTERN
+from softmax_course.trusted import codec, link
 from tests.corpus_harness import (
     CORPUS,
     ROOT,
@@ -269,7 +270,7 @@ def test_a_call_that_hangs_times_out_and_the_kernel_is_interrupted(tmp_path) -> 
 
 
 def test_a_kernel_that_ignores_the_interrupt_fails_the_remaining_calls(tmp_path, monkeypatch):
-    monkeypatch.setattr(trusted, "INTERRUPT_GRACE", 1.0)
+    monkeypatch.setattr(link, "INTERRUPT_GRACE", 1.0)
     code = (
         "while True:\n            try:\n                time.sleep(0.05)\n"
         "            except KeyboardInterrupt:\n                pass"
@@ -438,7 +439,7 @@ def test_tampering_lists_cells_where_the_kernel_claimed_more() -> None:
 
 
 def roundtrip(value):
-    return trusted._decode(trusted._encode(value))
+    return codec._decode(codec._encode(value))
 
 
 def test_data_round_trips_exactly() -> None:
@@ -519,7 +520,7 @@ def test_data_from_the_kernel_loses_its_disguises() -> None:
 )
 def test_data_the_checker_refuses(payload) -> None:
     with pytest.raises((ValueError, TypeError, SyntaxError)):
-        trusted._decode(payload)
+        codec._decode(payload)
 
 
 def test_deeply_nested_data_is_refused() -> None:
@@ -527,4 +528,4 @@ def test_deeply_nested_data_is_refused() -> None:
     for _ in range(200):
         deep = [deep]
     with pytest.raises(ValueError):
-        trusted._decode(deep)
+        codec._decode(deep)

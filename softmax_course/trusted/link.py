@@ -1,0 +1,152 @@
+"""Talking to the kernel (asyncio side): user expressions evaluated one at a time, with limits.
+
+`_KernelLink` sends each request, waits for the reply within a time limit, interrupts a kernel
+that runs out of time, and collects what the request wrote to stderr.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import queue
+from collections.abc import Callable
+from typing import Any
+
+MAX_REPLY_CHARS = 64 * 2**20
+"""Longest kernel answer read, in characters (a 20 000-float array is about 0.2 MB)."""
+
+INTERRUPT_GRACE = 5.0
+"""Seconds a timed-out kernel gets to answer an interrupt before it counts as unresponsive."""
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Dead(Exception):
+    pass
+
+
+class _HelperFailed(Exception):
+    pass
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class _KernelLink:
+    """Evaluates user expressions in the kernel, one at a time, with time limits."""
+
+    def __init__(
+        self,
+        client: Any,
+        kernel_alive: Callable[[], Any] | None,
+        interrupt: Callable[[], Any] | None,
+    ) -> None:
+        self.client = client
+        self.kernel_alive = kernel_alive
+        self.interrupt = interrupt
+        self.stuck = False  # the kernel did not answer an interrupt
+
+    async def _get(self, channel: str, timeout: float) -> dict:
+        getter = getattr(self.client, f"get_{channel}_msg")
+        if inspect.iscoroutinefunction(getter):
+            return await getter(timeout=timeout)
+        return await asyncio.to_thread(getter, timeout=timeout)
+
+    async def alive(self) -> bool:
+        """Return whether the kernel process still runs."""
+        check = self.kernel_alive or self.client.is_alive
+        return bool(await _maybe_await(check()))
+
+    async def evaluate(self, expression: str, timeout: float) -> tuple[str, str]:
+        """Evaluate `expression` in the kernel; return its text/plain and the stderr written."""
+        msg_id = self.client.execute(
+            "",
+            silent=True,
+            store_history=False,
+            user_expressions={"r": expression},
+            allow_stdin=False,
+            stop_on_error=False,
+        )
+        reply = await self._reply(msg_id, timeout)
+        stderr = await self._stderr(msg_id)
+        content = reply.get("content", {})
+        result = content.get("user_expressions", {}).get("r")
+        if content.get("status") != "ok" or not isinstance(result, dict):
+            raise _HelperFailed(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+        if result.get("status") != "ok":
+            raise _HelperFailed(f"{result.get('ename', 'error')}: {result.get('evalue', '')}")
+        text = result.get("data", {}).get("text/plain", "")
+        if not isinstance(text, str) or len(text) > MAX_REPLY_CHARS:
+            raise _HelperFailed("the kernel's answer is missing or too long")
+        try:
+            node = ast.parse(text, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            node = None
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            raise _HelperFailed(f"the kernel answered {text[:80]!r}, not the checker's text")
+        return node.value, stderr
+
+    async def _reply(self, msg_id: str, timeout: float) -> dict:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                await self._recover(msg_id)
+                raise _Timeout()
+            try:
+                message = await self._get("shell", min(remaining, 1.0))
+            except queue.Empty:
+                if not await self.alive():
+                    raise _Dead() from None
+                continue
+            if message.get("parent_header", {}).get("msg_id") == msg_id:
+                return message
+
+    async def _recover(self, msg_id: str) -> None:
+        """Interrupt a call that ran out of time and wait a little for the kernel to answer."""
+        try:
+            if self.interrupt is not None:
+                await _maybe_await(self.interrupt())
+            elif hasattr(getattr(self.client, "parent", None), "interrupt_kernel"):
+                await _maybe_await(self.client.parent.interrupt_kernel())
+            else:
+                self.client.control_channel.send(
+                    self.client.session.msg("interrupt_request", content={})
+                )
+        except Exception:
+            pass
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + INTERRUPT_GRACE
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                message = await self._get("shell", min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            if message.get("parent_header", {}).get("msg_id") == msg_id:
+                await self._stderr(msg_id)
+                return
+        self.stuck = True
+
+    async def _stderr(self, msg_id: str) -> str:
+        """Collect what the request wrote to stderr, until the kernel says it is idle."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        chunks = []
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                message = await self._get("iopub", remaining)
+            except queue.Empty:
+                break
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            content = message.get("content", {})
+            if message.get("msg_type") == "stream" and content.get("name") == "stderr":
+                chunks.append(str(content.get("text", "")))
+            if message.get("msg_type") == "status" and content.get("execution_state") == "idle":
+                break
+        return "".join(chunks)
