@@ -34,6 +34,8 @@ def read_notebook(path: Path) -> NotebookNode:
         raise CourseError(f"{path}: no such file")
     if path.suffix != ".ipynb":
         raise CourseError(f"{path}: not a notebook (.ipynb)")
+    if path.stat().st_size == 0:
+        raise CourseError(f"{path}: empty file (0 bytes); save the notebook and hand it in again")
     try:
         return nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises many kinds for bad JSON or schema

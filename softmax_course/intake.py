@@ -10,9 +10,13 @@ the file and, when the names carry one, the submission time from each file name.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
+import stat
+import tarfile
 import tempfile
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,7 +93,7 @@ def collect(
         raise CourseError(f"{source}: no such file or folder")
     try:
         if is_nbgrader_layout(source, assignment):
-            return _collect_nbgrader_layout(source, coursedir, assignment)
+            return _collect_nbgrader_layout(source, coursedir, assignment, notebooks)
         if source.is_dir() or source.suffix in {".zip", ".gz", ".ipynb"}:
             return _collect_lms(source, coursedir, assignment, notebooks, config or Config())
     except OSError as exc:
@@ -103,18 +107,26 @@ def _submitted_folder(coursedir: CourseDirectory, student: str, assignment: str)
     return Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
 
 
-def _collect_nbgrader_layout(source: Path, coursedir: CourseDirectory, assignment: str) -> Intake:
-    submissions = []
+def _collect_nbgrader_layout(
+    source: Path, coursedir: CourseDirectory, assignment: str, notebooks: Sequence[str]
+) -> Intake:
+    submissions, rejected = [], []
+    expected = " and ".join(f"{notebook}.ipynb" for notebook in notebooks)
     for folder in sorted(source.glob(f"*/{assignment}")):
         student = folder.parent.name
         if not folder.is_dir() or student.startswith("."):
+            continue
+        if not any((folder / f"{notebook}.ipynb").is_file() for notebook in notebooks):
+            held = ", ".join(sorted(path.name for path in folder.iterdir())) or "nothing"
+            reason = f"holds {held}, not {expected}; hand in the notebook as {expected}"
+            rejected.append(Rejected(f"{student}/{assignment}", reason))
             continue
         dest = _submitted_folder(coursedir, student, assignment)
         if folder.resolve() != dest.resolve():
             shutil.rmtree(dest, ignore_errors=True)
             shutil.copytree(folder, dest)
         submissions.append(Submission(student, assignment, dest, digest_folder(dest)))
-    return Intake(submissions, [])
+    return Intake(submissions, rejected)
 
 
 @dataclass
@@ -143,23 +155,46 @@ def _collect_lms(
         else:
             archive.mkdir()
             shutil.copy(source, archive / source.name)
+        extractor = ExtractorPlugin(config=config)
         try:
-            ExtractorPlugin(config=config).extract(str(archive), str(extracted))
+            extractor.extract(str(archive), str(extracted))
         except Exception as exc:  # zipfile, tarfile and shutil raise many kinds
             raise CourseError(f"{source}: cannot unpack it ({type(exc).__name__}: {exc})") from None
+        rejected, links = _unsafe_members(
+            p
+            for folder in (archive, extracted)
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.suffix in extractor.zip_ext
+        )
+        expected = " and ".join(f"{notebook}.ipynb" for notebook in notebooks)
         found: dict[str, dict[str, list[_Found]]] = {}
-        rejected = []
+        not_notebooks: dict[str, list[Rejected]] = {}
         for path in sorted(p for p in extracted.rglob("*") if p.is_file()):
-            name = str(path.relative_to(extracted))
+            name = path.relative_to(extracted).as_posix()
+            if "__MACOSX" in path.parts or any(f"/{name}".endswith(f"/{link}") for link in links):
+                continue  # macOS resource forks; links, already set aside
             info = collector.collect(str(path))
             if not info:
-                if path.suffix == ".ipynb":
+                named = re.match(collector.named_regexp, str(path))
+                if named and path.suffix not in extractor.zip_ext:
+                    not_notebooks.setdefault(named["student_id"], []).append(
+                        Rejected(name, f"not a Jupyter notebook; hand in {expected}")
+                    )
+                elif path.suffix == ".ipynb":
                     rejected.append(Rejected(name, "file name does not match the LMS naming"))
+                continue
+            student = info["student_id"]
+            if not student or student.startswith(".") or Path(student).name != student:
+                rejected.append(Rejected(name, f"'{student}' is not a usable student id"))
                 continue
             notebook = Path(info["file_id"]).stem
             if notebook not in notebooks:
                 if len(notebooks) != 1:
-                    rejected.append(Rejected(name, f"no notebook '{notebook}' in {assignment}"))
+                    rejected.append(
+                        Rejected(
+                            name, f"no notebook '{notebook}' in {assignment}: expected {expected}"
+                        )
+                    )
                     continue
                 notebook = notebooks[0]  # an LMS renamed the only notebook (e.g. softmax-1.ipynb)
             try:
@@ -170,9 +205,12 @@ def _collect_lms(
             details = {
                 key: info[key] for key in ("first_name", "last_name", "email") if info.get(key)
             }
-            found.setdefault(info["student_id"], {}).setdefault(notebook, []).append(
+            found.setdefault(student, {}).setdefault(notebook, []).append(
                 _Found(path, notebook, timestamp, details)
             )
+        for student, files in sorted(not_notebooks.items()):
+            if student not in found:  # other files next to a notebook are not the LMS's business
+                rejected += files
         submissions = []
         for student, by_notebook in sorted(found.items()):
             chosen, problem = _newest(by_notebook)
@@ -190,6 +228,38 @@ def _collect_lms(
             details = {k: v for item in chosen for k, v in item.details.items()}
             submissions.append(Submission(student, assignment, dest, digest_folder(dest), details))
     return Intake(submissions, rejected)
+
+
+def _unsafe_members(archives: Iterable[Path]) -> tuple[list[Rejected], list[str]]:
+    """Return a line for each archive member that nbgrader's unzip skips or turns into a copy.
+
+    Members with an absolute path or `..` are not extracted; links (which unzip writes as a
+    plain file holding the link's target) are set aside. Also returns the links' names.
+    """
+    rejected, links = [], []
+    for archive in archives:
+        try:
+            if zipfile.is_zipfile(archive):
+                with zipfile.ZipFile(archive) as zipped:
+                    members = [
+                        (i.filename, stat.S_ISLNK(i.external_attr >> 16))
+                        for i in zipped.infolist()
+                    ]
+            else:
+                with tarfile.open(archive) as tarred:
+                    members = [(m.name, m.issym() or m.islnk()) for m in tarred.getmembers()]
+        except (OSError, tarfile.TarError, zipfile.BadZipFile):
+            continue  # not an archive after all: unpacking it has already been tried
+        for member, is_link in members:
+            where = f"{member} (in {archive.name})"
+            if member.startswith("/") or ".." in member.split("/"):
+                rejected.append(
+                    Rejected(where, "a path outside the archive's folder; not unpacked")
+                )
+            elif is_link:
+                links.append(member)
+                rejected.append(Rejected(where, "a link, not a file; hand in the notebook itself"))
+    return rejected, links
 
 
 def _newest(by_notebook: dict[str, list[_Found]]) -> tuple[list[_Found], str]:
