@@ -23,7 +23,7 @@ from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
-from nbgrader.utils import parse_utc
+from nbgrader.utils import parse_utc, unzip
 from traitlets.config import Config
 
 from softmax_course.course import CourseError
@@ -158,14 +158,16 @@ def _collect_lms(
         extractor = ExtractorPlugin(config=config)
         try:
             extractor.extract(str(archive), str(extracted))
-        except Exception as exc:  # zipfile, tarfile and shutil raise many kinds
-            raise CourseError(f"{source}: cannot unpack it ({type(exc).__name__}: {exc})") from None
+            broken: list[Rejected] = []
+        except Exception:  # zipfile, tarfile and shutil raise many kinds
+            broken = _extract_level_by_level(extractor, archive, extracted, source)
         rejected, links = _unsafe_members(
             p
             for folder in (archive, extracted)
             for p in sorted(folder.rglob("*"))
             if p.is_file() and p.suffix in extractor.zip_ext
         )
+        rejected += broken
         expected = " and ".join(f"{notebook}.ipynb" for notebook in notebooks)
         found: dict[str, dict[str, list[_Found]]] = {}
         not_notebooks: dict[str, list[Rejected]] = {}
@@ -228,6 +230,42 @@ def _collect_lms(
             details = {k: v for item in chosen for k, v in item.details.items()}
             submissions.append(Submission(student, assignment, dest, digest_folder(dest), details))
     return Intake(submissions, rejected)
+
+
+def _extract_level_by_level(
+    extractor: ExtractorPlugin, archive: Path, extracted: Path, source: Path
+) -> list[Rejected]:
+    """Unpack as nbgrader's ExtractorPlugin does, setting aside each archive that will not unpack.
+
+    nbgrader stops at the first archive it cannot unpack, even one a student put inside the
+    LMS download; here only an unreadable download itself stops the intake.
+    """
+    shutil.rmtree(extracted)
+    extracted.mkdir()
+    zip_ext = extractor.zip_ext
+    rejected = []
+    for path in sorted(p for p in archive.rglob("*") if p.is_file()):
+        target = extracted / path.parent.relative_to(archive)
+        target.mkdir(parents=True, exist_ok=True)
+        if path.suffix not in zip_ext:
+            shutil.copy(path, target / path.name)
+            continue
+        try:
+            unzip(str(path), str(target), zip_ext=zip_ext, create_own_folder=True)
+        except Exception as exc:
+            raise CourseError(f"{source}: cannot unpack it ({type(exc).__name__}: {exc})") from None
+    done: set[Path] = set()
+    while nested := sorted(
+        p for p in extracted.rglob("*") if p.suffix in zip_ext and p not in done
+    ):
+        for path in nested:
+            done.add(path)
+            try:
+                unzip(str(path), str(path.parent), zip_ext=zip_ext, create_own_folder=True)
+            except Exception:  # zipfile, tarfile and setuptools raise many kinds
+                reason = "a damaged archive that cannot be unpacked; hand in the notebook itself"
+                rejected.append(Rejected(path.relative_to(extracted).as_posix(), reason))
+    return rejected
 
 
 def _unsafe_members(archives: Iterable[Path]) -> tuple[list[Rejected], list[str]]:

@@ -362,3 +362,25 @@ def test_tar_with_traversal_and_links_is_one_line_each(tmp_path) -> None:
         "mal_4_softmax.ipynb (in class.tar.gz)": "a link, not a file; hand in the notebook itself",
     }
     assert os.listdir(tmp_path / "course" / "submitted") == ["ada"]
+
+
+def test_a_corrupt_archive_inside_the_download_is_one_line(tmp_path) -> None:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("cy_3_softmax.ipynb", "cy")
+    intake = collect_zip(
+        tmp_path,
+        {
+            "ada_1_softmax.ipynb": "ada",
+            "section 3.zip": inner.getvalue(),
+            "ben_2_homework.zip": b"PK\x03\x04 this is not a zip file",
+        },
+    )
+    assert {s.student: (s.folder / "softmax.ipynb").read_text() for s in intake.submissions} == {
+        "ada": "ada",
+        "cy": "cy",
+    }
+    assert reasons(intake) == {
+        "class/ben_2_homework.zip": "a damaged archive that cannot be unpacked; "
+        "hand in the notebook itself"
+    }
