@@ -124,83 +124,38 @@ def grade(
     OUT/grades.csv, feedback without hidden test code to OUT/feedback/, a report to
     OUT/report.html.
     """
-    import warnings
+    from softmax_course.class_grading import grade_class
+    from softmax_course.report import summary_table
 
-    from sqlalchemy.exc import SAWarning
-
-    from softmax_course.course import load_config
-    from softmax_course.feedback import write_feedback
-    from softmax_course.grade import grade as grade_submissions
-    from softmax_course.grade import grading_logger, source_notebooks
-    from softmax_course.intake import collect
-    from softmax_course.report import class_results, export_grades, summary_table, write_report
-
-    # nbgrader 0.9 trips SQLAlchemy 2 autoflush warnings inside its own gradebook code.
-    warnings.filterwarnings("ignore", category=SAWarning)
+    overrides: dict[str, dict[str, object]] = {}
+    if db_url:
+        overrides["CourseDirectory"] = {"db_url": db_url}
+    if regexp:
+        overrides["FileNameCollectorPlugin"] = {"named_regexp": regexp}
+    if cell_timeout:
+        overrides["Execute"] = {"timeout": cell_timeout}
+    if notebook_timeout:
+        overrides["LimitedExecute"] = {"notebook_timeout": notebook_timeout}
     try:
-        if not submissions.exists():
-            raise CourseError(f"{submissions}: no such file or folder")
-        root = find_course_root()
-        overrides: dict[str, dict[str, object]] = {}
-        if db_url:
-            overrides["CourseDirectory"] = {"db_url": db_url}
-        if regexp:
-            overrides["FileNameCollectorPlugin"] = {"named_regexp": regexp}
-        if cell_timeout:
-            overrides["Execute"] = {"timeout": cell_timeout}
-        if notebook_timeout:
-            overrides["LimitedExecute"] = {"notebook_timeout": notebook_timeout}
-        config = load_config(root, **overrides)
-        from nbgrader.coursedir import CourseDirectory
-
-        coursedir = CourseDirectory(config=config)
-        notebooks = [path.stem for path in source_notebooks(coursedir, assignment)]
-        intake = collect(
-            submissions.resolve(),
-            coursedir=coursedir,
-            assignment=assignment,
-            notebooks=notebooks,
-            config=config,
-        )
-        if not intake.submissions and not intake.rejected:
-            raise CourseError(f"{submissions}: no submissions of '{assignment}' found")
-        out = out.resolve()
-        out.mkdir(parents=True, exist_ok=True)
-        log_file = out / "grading.log"
-        log = grading_logger(log_file)
-        written: list[Path] = []
-
-        def write_feedback_of(students: list[str]) -> None:
-            written.extend(write_feedback(config, assignment, students, out, log=log))
-
-        run = grade_submissions(
-            root,
+        graded = grade_class(
+            find_course_root(),
+            submissions,
             assignment,
-            intake.submissions,
-            config=config,
-            rejected=intake.rejected,
+            out,
+            overrides=overrides,
             workers=workers,
             scheduler=scheduler,
             force=force,
             progress=not quiet,
-            log=log,
-            on_graded=write_feedback_of,
         )
-        # Also those graded before: a manual grade given since then shows in their feedback.
-        write_feedback_of([o.student for o in run.outcomes if o.status != "graded"])
-        export_grades(config, assignment, out / "grades.csv")
-        results = class_results(config, run)
-        feedback = {}
-        for path in written:
-            feedback.setdefault(path.parent.parent.name, []).append(path)
-        write_report(results, out / "report.html", feedback=feedback)
     except CourseError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("\nInterrupted: grades saved so far are kept; run again to continue.", err=True)
         raise SystemExit(130) from None
-    click.echo(summary_table(results))
+    click.echo(summary_table(graded.results))
     click.echo(
-        f"\nWrote {out / 'grades.csv'}, {out / 'report.html'} and {len(written)} feedback "
-        f"files in {out / 'feedback'}; nbgrader's log: {log_file}"
+        f"\nWrote {graded.out / 'grades.csv'}, {graded.out / 'report.html'} and "
+        f"{len(graded.feedback)} feedback files in {graded.out / 'feedback'}; "
+        f"nbgrader's log: {graded.log_file}"
     )
