@@ -58,8 +58,13 @@ def test_once_the_notebook_time_is_spent_no_more_cells_run(pool) -> None:
     assert result.problem == f"cell 1 timed out after 3 s; {message}"
 
 
-def test_a_dead_kernel_fails_the_cells_from_the_one_running(pool) -> None:
-    result = run(pool, "print('before')", "import os; os._exit(1)", "print('after')")
+@pytest.mark.parametrize(
+    "death",
+    ["import os; os._exit(1)", "import ctypes; ctypes.string_at(0)"],
+    ids=["exit", "segfault"],
+)
+def test_a_dead_kernel_fails_the_cells_from_the_one_running(pool, death) -> None:
+    result = run(pool, "print('before')", death, "print('after')")
     died = ("DeadKernelError", "the kernel died while running cell 2")
     assert text(result, 0) == "before\n"
     assert errors(result, 1) == [died] and errors(result, 2) == [died]
