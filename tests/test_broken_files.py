@@ -115,6 +115,11 @@ BROKEN = {
         "not a Jupyter notebook; hand in softmax.ipynb",
     ),
     ".._204_softmax.ipynb": (honest(), ".._204_softmax.ipynb", "'..' is not a usable student id"),
+    "zed_208_softmax.zip": (
+        b"PK\x03\x04 a damaged zip",
+        "zed_208_softmax.zip",
+        "a damaged archive that cannot be unpacked",
+    ),
 }
 TRAVERSAL = {
     f"../../../../../../../../../../{TOKEN}_205_softmax.ipynb": "outside the archive's folder",
