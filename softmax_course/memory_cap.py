@@ -1,121 +1,82 @@
-"""One memory cgroup per grading kernel: a cap on the memory of all its processes together.
+"""A memory cgroup per grading kernel: one cap on the memory of all its processes together.
 
 RLIMIT_AS bounds each process of a kernel, not their sum: 64 processes of 2 GiB each could
-still take 128 GiB. A cgroup's memory limit bounds them all: past it, the kernel's own OOM
-killer stops a process of the group (the grader sees the kernel die), and the machine is spared.
+still take 128 GiB. A cgroup's memory limit bounds them all: past it, the Linux OOM killer stops
+a process of the group (the grader sees the kernel die, or a child vanish), and the machine is
+spared.
 
-Works where this process may create cgroups: cgroup v2 with the memory controller enabled for
-children, or a writable cgroup v1 memory hierarchy (e.g. as root in a container). Elsewhere
-`MemoryCaps.available` is False and the kernels keep only their per-process limits; the report
-says which protection ran.
+It works where the grader may create cgroups: cgroup v2 with the memory controller delegated to
+children of its own cgroup, or a writable cgroup v1 memory hierarchy (e.g. as root in a
+container). Elsewhere `memory_hierarchy()` is None and kernels keep only their per-process
+limits; the report says which protection ran.
 
-A process joins its group by writing its own pid to `cgroup.procs` before it starts anything
-else, so that every child it forks is counted from the start:
+The kernel's launcher joins a group named after the kernel's uid before it starts anything, so
+every process of the kernel is counted from the start; the next kernel with that uid reuses it:
 
-    caps = MemoryCaps()
-    group = caps.create("kernel-1234", 2 * GiB)   # in the parent
-    join(group)                                    # in the kernel's launcher, before exec
-    ...
-    caps.remove(group)                             # once the kernel is gone
+    cap_memory("uid-20001", 2 * GiB)   # in the launcher, with the grader's rights, then exec
 """
 
 from __future__ import annotations
 
 import os
 import time
-import uuid
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+GROUPS = "softmax-course"
+"""The folder, in the memory hierarchy, that holds one group per kernel uid."""
 
 
-def _writable_dir(path: Path) -> bool:
-    return path.is_dir() and os.access(path, os.W_OK)
+def _own_v2_cgroup(root: Path) -> Path:
+    lines = Path("/proc/self/cgroup").read_text().splitlines()
+    relative = next((line[3:] for line in lines if line.startswith("0::")), "/")
+    return root / relative.lstrip("/")
 
 
-def _v2_parent(root: Path) -> Path | None:
-    """Return a cgroup v2 folder whose children get the memory controller, or None."""
-    if not (root / "cgroup.controllers").is_file():
+def memory_hierarchy(root: Path = CGROUP_ROOT) -> tuple[int, Path] | None:
+    """Return (cgroup version, folder to create groups in), or None where none can be made."""
+    if (root / "cgroup.controllers").is_file():
+        current = _own_v2_cgroup(root)
+        for folder in (current.parent, current):
+            try:
+                delegated = "memory" in (folder / "cgroup.subtree_control").read_text().split()
+            except OSError:
+                continue
+            if delegated and os.access(folder, os.W_OK):
+                return 2, folder
         return None
-    own = Path("/proc/self/cgroup").read_text().splitlines()
-    relative = next((line[3:] for line in own if line.startswith("0::")), "/")
-    current = root / relative.lstrip("/")
-    for folder in (current.parent, current) if current != root else (root,):
-        try:
-            enabled = (folder / "cgroup.subtree_control").read_text().split()
-        except OSError:
-            continue
-        if "memory" in enabled and _writable_dir(folder):
-            return folder
+    v1 = root / "memory"
+    if (v1 / "memory.limit_in_bytes").is_file() and os.access(v1, os.W_OK):
+        return 1, v1
     return None
 
 
-class MemoryCaps:
-    """Creates and removes memory-capped cgroups under one folder of this run's own."""
+def cap_memory(name: str, limit_bytes: int, root: Path = CGROUP_ROOT) -> Path | None:
+    """Put this process (and its future children) in group `name`, capped at `limit_bytes`.
 
-    def __init__(self, root: Path = CGROUP_ROOT) -> None:
-        self.version = 0
-        self.base: Path | None = None
-        v1 = root / "memory"
-        parent = _v2_parent(root)
-        if parent is not None:
-            self.version, candidate = 2, parent
-        elif _writable_dir(v1) and (v1 / "memory.limit_in_bytes").is_file():
-            self.version, candidate = 1, v1
+    Returns the group, or None where no cgroup can be made (nothing is capped then).
+    """
+    found = memory_hierarchy(root)
+    if found is None:
+        return None
+    version, parent = found
+    group = parent / GROUPS / name
+    try:
+        group.mkdir(parents=True, exist_ok=True)
+        if version == 2:
+            (parent / GROUPS / "cgroup.subtree_control").write_text("+memory")
+            (group / "memory.max").write_text(str(limit_bytes))
+            _write_if_present(group / "memory.swap.max", "0")
         else:
-            return
-        base = candidate / f"softmax-course-{uuid.uuid4().hex[:8]}"
-        try:
-            base.mkdir()
-            if self.version == 2:
-                (base / "cgroup.subtree_control").write_text("+memory")
-        except OSError:
-            _rmdir(base)
-            self.version = 0
-            return
-        self.base = base
-
-    @property
-    def available(self) -> bool:
-        """Whether kernels can be capped here."""
-        return self.base is not None
-
-    def create(self, name: str, limit_bytes: int) -> Path | None:
-        """Return a new cgroup capped at `limit_bytes` (memory and swap), or None if unavailable."""
-        if self.base is None:
-            return None
-        group = self.base / name
-        try:
-            group.mkdir()
-            if self.version == 2:
-                (group / "memory.max").write_text(str(limit_bytes))
-                _write_if_present(group / "memory.swap.max", "0")
-            else:
-                (group / "memory.limit_in_bytes").write_text(str(limit_bytes))
-                _write_if_present(group / "memory.memsw.limit_in_bytes", str(limit_bytes))
-        except OSError:
-            _rmdir(group)
-            return None
-        return group
-
-    def remove(self, group: Path | None) -> None:
-        """Remove a cgroup once its processes are gone (waits a little for them to exit)."""
-        if group is not None:
-            _rmdir(group)
-
-    def close(self) -> None:
-        """Remove this run's folder and whatever empty groups are left in it."""
-        if self.base is not None:
-            for group in self.base.iterdir():
-                if group.is_dir():
-                    _rmdir(group)
-            _rmdir(self.base)
-            self.base = None
-
-
-def join(group: str | os.PathLike[str]) -> None:
-    """Move the calling process into `group` (its children from now on go with it)."""
-    Path(group, "cgroup.procs").write_text(str(os.getpid()))
+            # memsw (memory + swap) may not go below memory: lower memory first when shrinking.
+            for setting in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes") * 2:
+                _write_if_present(group / setting, str(limit_bytes), quiet=True)
+            if int((group / "memory.limit_in_bytes").read_text()) > limit_bytes:
+                return None
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+    except (OSError, ValueError):
+        return None
+    return group
 
 
 def peak_bytes(group: Path) -> int | None:
@@ -128,18 +89,24 @@ def peak_bytes(group: Path) -> int | None:
     return None
 
 
-def _write_if_present(path: Path, value: str) -> None:
-    if path.exists():
-        path.write_text(value)
-
-
-def _rmdir(path: Path, attempts: int = 20) -> None:
-    """rmdir a cgroup: it fails while an exiting process is still being counted in it."""
+def remove_group(group: Path, attempts: int = 40) -> bool:
+    """Remove a group once its processes are gone; return whether it is gone."""
     for _ in range(attempts):
         try:
-            path.rmdir()
-            return
+            group.rmdir()
+            return True
         except FileNotFoundError:
-            return
-        except OSError:
+            return True
+        except OSError:  # an exiting process is still counted in it
             time.sleep(0.05)
+    return False
+
+
+def _write_if_present(path: Path, value: str, *, quiet: bool = False) -> None:
+    if not path.exists():
+        return
+    try:
+        path.write_text(value)
+    except OSError:
+        if not quiet:
+            raise
