@@ -180,7 +180,7 @@ def sandbox_kernel_spec(
         "hide_paths": [str(Path(p).resolve()) for p in hide_paths],
     }
     if chosen == Protection.NONE:
-        argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        argv = [python, "-c", sandbox_launch.KERNEL_MAIN, "-f", "{connection_file}"]
     else:
         argv = [sys.executable, "-I", "-m", "softmax_course.sandbox_launch",
                 json.dumps(config, separators=(",", ":")), "-f", "{connection_file}"]

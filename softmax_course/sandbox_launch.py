@@ -12,8 +12,8 @@ so it leaves no process of its own behind. In order it:
    that folder and only the needed paths are bound back;
 4. sets the resource limits (address space, CPU seconds, processes, file size, open files, no core
    dumps) and drops to the uid with no supplementary groups and no new privileges;
-5. execs bubblewrap (which then runs `python -m ipykernel_launcher -f CONN`) or, in the fallback,
-   the kernel directly, with a clean environment either way.
+5. execs bubblewrap (which then runs `python -c KERNEL_MAIN -f CONN`) or, in the fallback, the
+   kernel directly, with a clean environment either way.
 
 Only the standard library is used, and the launcher must be run with `python -I` so that a
 student's file in the current folder can never be imported with the grader's rights.
@@ -46,6 +46,25 @@ FALLBACK_HIDE = ("/tmp", "/dev/shm", "/var/tmp", "/root", "/home", "/run", "/mnt
 MS_RDONLY, MS_NOSUID, MS_NODEV = 0x1, 0x2, 0x4
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
+
+KERNEL_MAIN = """\
+import importlib.util, os, sys
+# As `python -m ipykernel_launcher`: nothing is imported from the working folder while loading,
+# and sys.argv[0] names the launcher.
+if sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+sys.argv[0] = importlib.util.find_spec("ipykernel_launcher").origin
+# ipykernel imports its debugger (debugpy: ~50 ms of CPU per kernel) only to offer debugging,
+# which grading never asks for: skip it, then let the student's code import debugpy as usual.
+sys.modules["debugpy"] = None
+from ipykernel.kernelapp import IPKernelApp
+app = IPKernelApp.instance()
+app.initialize()
+del sys.modules["debugpy"]
+app.start()
+"""
+"""What the kernel's python runs (`python -c KERNEL_MAIN -f CONN ...`): ipykernel_launcher's
+start, without loading the debugger."""
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -224,7 +243,7 @@ def args_through_fd(argv: list[str]) -> list[str]:
     """Move bwrap's options (not the command) into a memfd read with `--args FD`.
 
     /proc/1/cmdline inside the sandbox then shows no host path (which may name the course or
-    the student), only `bwrap --args N -- python -m ipykernel_launcher ...`.
+    the student), only `bwrap --args N -- python -c KERNEL_MAIN -f /run/kernel/...`.
     """
     split = argv.index("--")
     fd = os.memfd_create("bwrap-args", 0)  # not close-on-exec: bwrap reads it, then closes it
@@ -291,7 +310,7 @@ def main(argv: list[str]) -> None:
     for name in cfg["pass_env"]:
         if name in os.environ:
             env[name] = os.environ[name]
-    kernel = [cfg["python"], "-m", "ipykernel_launcher", *kernel_args]
+    kernel = [cfg["python"], "-c", KERNEL_MAIN, *kernel_args]
 
     if protection == BUBBLEWRAP:
         write_identity(runtime, uid, home)

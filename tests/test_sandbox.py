@@ -277,6 +277,24 @@ def test_numpy_sympy_and_matplotlib_work(tmp_path: Path) -> None:
     assert (tmp_path / "work" / "figure.png").stat().st_size > 0
 
 
+@pytest.mark.parametrize(
+    "protection", [Protection.BUBBLEWRAP, Protection.SEPARATE_UID, Protection.NONE]
+)
+def test_kernel_starts_like_ipykernel_launcher_without_its_debugger(
+    tmp_path: Path, protection: Protection
+) -> None:
+    """The kernel skips loading debugpy at start; the student's code sees no other difference."""
+    nb = cells(
+        "import sys\nprint('debugpy' in sys.modules, sys.argv[0].endswith('ipykernel_launcher.py'),"
+        " sys.path.count(''), sys.path[0] != '')",
+        "import debugpy\nprint(debugpy.__name__)",
+    )
+    run = run_notebook(nb, tmp_path, protection=protection)
+    assert run.errors() == []
+    assert run.text(0) == "False True 1 True\n"
+    assert run.text(1) == "debugpy\n"
+
+
 def test_reference_solution_passes_in_the_sandbox(tmp_path: Path) -> None:
     nb = reference_submission("softmax")
     nb.metadata["kernelspec"] = {"name": "julia-1.9", "display_name": "wrong", "language": "julia"}
