@@ -47,7 +47,7 @@ from softmax_course.course import CourseError
 from softmax_course.kernel_pool import KernelPool, worker_pool
 from softmax_course.limited_execute import LimitedExecute
 from softmax_course.output_limit import LimitOutputBytes
-from softmax_course.sandbox import hand_over, kernel_protection
+from softmax_course.sandbox import hand_over, kernel_protection, memory_capped
 from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
 
 TRUSTED_TIMEOUT = 30.0
@@ -144,7 +144,9 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
     extra: dict[str, Any] = {"protection": "", "verdicts": None, "problem": ""}
 
     async def in_kernel(manager: AsyncKernelManager, folder: Path) -> NotebookNode:
-        extra["protection"] = kernel_protection(manager).value
+        extra["protection"] = kernel_protection(manager).value + (
+            " + memory cgroup" if memory_capped(manager) else ""
+        )
         tops = set()
         for name, content in job.files.items():
             target = folder / name

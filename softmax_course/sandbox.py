@@ -67,6 +67,7 @@ class Limits:
     file_bytes: int = 64 * MiB  # RLIMIT_FSIZE: a longer write fails with "File too large"
     open_files: int = 256  # RLIMIT_NOFILE
     tmp_bytes: int = 256 * MiB  # size of the private /tmp and /dev/shm (bubblewrap only)
+    total_memory_bytes: int = 2 * GiB  # a memory cgroup: all its processes together (if any)
 
 
 def bwrap_path() -> str | None:
@@ -246,6 +247,12 @@ def kernel_protection(km: KernelManager) -> Protection:
     spec = km.kernel_spec
     meta = (spec.metadata if spec is not None else {}).get("softmax_course", {})
     return Protection(meta.get("protection", Protection.NONE.value))
+
+
+def memory_capped(km: KernelManager) -> bool:
+    """Return whether the kernel of `km` runs in a memory cgroup (softmax_course.memory_cap)."""
+    runtime = Path(km.connection_file).parent
+    return (runtime / sandbox_launch.MEMORY_CAP_NOTE).is_file()
 
 
 def hand_over(path: Path, workdir: Path) -> None:

@@ -5,7 +5,8 @@ CONFIG, a JSON string). It runs with the grader's rights for a few milliseconds 
 so it leaves no process of its own behind. In order it:
 
 1. picks a free unprivileged uid from a range (one per running kernel, so that RLIMIT_NPROC, which
-   counts per uid, is a per-kernel budget), held by a lock file descriptor for the kernel's life;
+   counts per uid, is a per-kernel budget), held by a lock file descriptor for the kernel's life,
+   and joins that uid's memory cgroup where the machine allows one (all its processes together);
 2. gives the kernel's working copy, runtime folder and connection file to that uid;
 3. if some path the kernel needs (the Python install, the venv) sits under a folder that the uid
    cannot enter (e.g. /root, mode 700), makes a private mount namespace in which a tmpfs covers
@@ -15,8 +16,9 @@ so it leaves no process of its own behind. In order it:
 5. execs bubblewrap (which then runs `python -c KERNEL_MAIN -f CONN`) or, in the fallback, the
    kernel directly, with a clean environment either way.
 
-Only the standard library is used, and the launcher must be run with `python -I` so that a
-student's file in the current folder can never be imported with the grader's rights.
+Only the standard library (and softmax_course.memory_cap, which uses only it) is used, and the
+launcher must be run with `python -I` so that a student's file in the current folder can never
+be imported with the grader's rights.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import stat
 import sys
 from pathlib import Path
 
+from softmax_course.memory_cap import cap_memory
+
 BUBBLEWRAP = "bubblewrap sandbox"
 SEPARATE_UID = "separate uid + limits"
 LIMITS_ONLY = "limits only"
@@ -38,6 +42,8 @@ NONE = "none"
 HOME_IN_SANDBOX = "/home/student"
 RUNTIME_IN_SANDBOX = "/run/kernel"
 LOCK_DIR = Path("/run/softmax-course-sandbox")
+MEMORY_CAP_NOTE = "memory-cgroup"
+"""Written in the kernel's runtime folder when its processes share one memory cgroup."""
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWNET = 0x40000000
@@ -281,6 +287,9 @@ def main(argv: list[str]) -> None:
     if separate:
         uid, _lock_fd = take_uid(cfg["uid_first"], cfg["uid_count"])
         kill_leftovers(uid)
+        # All the kernel's processes together, where this machine lets us make cgroups.
+        if cap_memory(f"uid-{uid}", cfg["limits"]["total_memory_bytes"]) is not None:
+            write_as_root(runtime / MEMORY_CAP_NOTE, "capped\n")
         for path in (workdir, runtime, connection_file):
             os.chown(path, uid, uid, follow_symlinks=False)
         os.chmod(workdir, 0o700)

@@ -22,6 +22,7 @@ from nbgrader.utils import is_grade, is_solution
 
 from softmax_course.autograde import NotebookJob, execute
 from softmax_course.kernel_pool import KernelPool, grading_manager_factory
+from softmax_course.memory_cap import memory_hierarchy
 from softmax_course.sandbox import sandbox_support
 from tests.corpus_harness import ROOT, answer_cells, reference_submission
 from tests.test_grade import (
@@ -64,6 +65,11 @@ FLOODS = {  # student: 100 MB printed by the answer cell, after a right softmax
     "flooder-lines": 'for _ in range(100):\n    print("x" * (1 << 20))',
     "flooder-one-line": 'print("x" * (100 << 20), end="")',
 }
+
+
+def expected_protection() -> str:
+    """Return how grading kernels are protected on this machine, as the report says it."""
+    return sandbox_support().value + (" + memory cgroup" if memory_hierarchy() else "")
 
 
 def hostile_answers() -> dict[str, tuple[str, list[str]]]:
@@ -170,7 +176,7 @@ def test_honest_grades_are_the_same_with_hostile_students(runs) -> None:
     assert float(alone["grades"]["wrong-divide-by-sum"]["score"]) == pytest.approx(
         sum(expected_points(WRONG).values())
     )
-    protection = f"protection: {sandbox_support().value} ("
+    protection = f"protection: {expected_protection()} ("
     assert protection in mixed["output"] and protection in mixed["report"]
 
 
@@ -266,6 +272,6 @@ def test_files_of_the_submission_are_handed_to_the_sandboxed_kernel(tmp_path) ->
         result = execute(job, pool)
     finally:
         pool.close()
-    assert result.error == "" and result.protection == sandbox_support().value
+    assert result.error == "" and result.protection == expected_protection()
     outputs = result.cells[0]["outputs"]
     assert [o.get("text") for o in outputs] == ["x and more\n"], outputs

@@ -9,6 +9,7 @@ import pytest
 
 from softmax_course.autograde import NotebookJob, NotebookResult, execute
 from softmax_course.kernel_pool import KernelPool, grading_manager_factory
+from softmax_course.memory_cap import memory_hierarchy
 from softmax_course.output_limit import output_size
 from tests.corpus_harness import ROOT
 
@@ -79,3 +80,23 @@ def test_stdout_past_the_cell_budget_is_not_kept_while_running(pool) -> None:
     assert text(result, 0).startswith("[output truncated while running: the cell printed 1")
     assert text(result, 1) == "kept\n"  # stderr is kept whole: nbgrader grades by it
     assert "bytes of output not kept" in result.problem
+
+
+@pytest.mark.skipif(memory_hierarchy() is None, reason="no memory cgroup on this machine")
+def test_the_kernels_processes_share_one_memory_cap(pool) -> None:
+    """Four children of 800 MB each pass the per-process limit (2 GiB), not the kernel's."""
+    hog = """import os, time
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(800 << 20)
+        block[::4096] = b"x" * len(block[::4096])
+        time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+print(sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children))"""
+    result = run(pool, hog, "print('alive')", cell=60)
+    assert result.protection.endswith(" + memory cgroup")
+    codes = text(result, 0)
+    assert codes.startswith("[-9") or "DeadKernelError" in str(errors(result, 0)), codes
