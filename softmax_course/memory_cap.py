@@ -19,7 +19,6 @@ every process of the kernel is counted from the start; the next kernel with that
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -77,29 +76,6 @@ def cap_memory(name: str, limit_bytes: int, root: Path = CGROUP_ROOT) -> Path | 
     except (OSError, ValueError):
         return None
     return group
-
-
-def peak_bytes(group: Path) -> int | None:
-    """Return the most memory the group has used, where the kernel tells (None otherwise)."""
-    for name in ("memory.peak", "memory.max_usage_in_bytes"):
-        try:
-            return int((group / name).read_text())
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def remove_group(group: Path, attempts: int = 40) -> bool:
-    """Remove a group once its processes are gone; return whether it is gone."""
-    for _ in range(attempts):
-        try:
-            group.rmdir()
-            return True
-        except FileNotFoundError:
-            return True
-        except OSError:  # an exiting process is still counted in it
-            time.sleep(0.05)
-    return False
 
 
 def _write_if_present(path: Path, value: str, *, quiet: bool = False) -> None:

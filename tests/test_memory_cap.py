@@ -6,18 +6,42 @@ import ast
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from softmax_course.memory_cap import cap_memory, memory_hierarchy, peak_bytes, remove_group
+from softmax_course.memory_cap import cap_memory, memory_hierarchy
 
 MiB = 1 << 20
 
 pytestmark = pytest.mark.skipif(
     memory_hierarchy() is None, reason="no writable memory cgroup on this machine"
 )
+
+
+def peak_bytes(group: Path) -> int | None:
+    """Return the most memory the group has used, where the kernel tells (None otherwise)."""
+    for name in ("memory.peak", "memory.max_usage_in_bytes"):
+        try:
+            return int((group / name).read_text())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def remove_group(group: Path, attempts: int = 40) -> bool:
+    """Remove a group once its processes are gone; return whether it is gone."""
+    for _ in range(attempts):
+        try:
+            group.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:  # an exiting process is still counted in it
+            time.sleep(0.05)
+    return False
 
 
 def run_capped(limit: int, code: str) -> tuple[subprocess.CompletedProcess, Path]:
