@@ -19,7 +19,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dask
@@ -42,6 +42,8 @@ from softmax_course.autograde import (
 from softmax_course.course import CourseError, nbgrader_api
 from softmax_course.intake import Rejected, Submission
 from softmax_course.kernel_pool import KernelPoolPlugin, resize_worker_pool
+from softmax_course.limited_execute import LimitedExecute
+from softmax_course.sandbox import Limits
 
 LEDGER_NAME = ".softmax-course-grading.json"
 
@@ -135,6 +137,19 @@ def warm_modules(notebooks: Sequence[Path]) -> list[str]:
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     modules.append(node.module)
     return list(dict.fromkeys(modules))
+
+
+def kernel_limits(config: Config) -> Limits:
+    """Return the sandbox limits for this course's kernels: CPU time follows the notebook limit.
+
+    A notebook may run `LimitedExecute.notebook_timeout` seconds, and the trusted re-check as
+    long again; the CPU limit (a backstop that kills the kernel) leaves room for both.
+    """
+    limits = Limits()
+    notebook_timeout = LimitedExecute(config=config).notebook_timeout
+    if notebook_timeout < 0:
+        return limits
+    return replace(limits, cpu_seconds=max(limits.cpu_seconds, 2 * notebook_timeout))
 
 
 def kernel_name(notebooks: Sequence[Path]) -> str:
@@ -349,6 +364,7 @@ def _grade_in_parallel(
                 env={"NBGRADER_EXECUTION": "autograde"},
                 preload=[execute_on_worker.__module__],
                 hide_paths=[str(Path(CourseDirectory(config=config).root).resolve())],
+                limits=kernel_limits(config),
             )
             client.register_plugin(plugin, name=plugin.name)
             try:

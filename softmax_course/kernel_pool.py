@@ -32,6 +32,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from jupyter_client.manager import AsyncKernelManager
 
 from softmax_course.sandbox import (
+    Limits,
     Protection,
     sandbox_kernel_manager,
     sandbox_support,
@@ -41,6 +42,9 @@ T = TypeVar("T")
 
 SHORT_TMP = "/tmp" if Path("/tmp").is_dir() else None
 """Where the pool's folders go: ipc socket paths must stay under ~100 bytes."""
+
+DEFAULT_LIMITS = Limits()
+"""softmax_course.sandbox's resource limits, unless a grading run asks for others."""
 
 KernelJob = Callable[[AsyncKernelManager, Path], Awaitable[T]]
 """What runs in a pooled kernel: given its manager and its working folder, do the work."""
@@ -61,24 +65,33 @@ def plain_manager(kernel_name: str, workdir: Path, runtime_dir: Path) -> AsyncKe
 
 
 def sandboxed_manager(
-    kernel_name: str, workdir: Path, runtime_dir: Path, *, hide_paths: Sequence[str] = ()
+    kernel_name: str,
+    workdir: Path,
+    runtime_dir: Path,
+    *,
+    hide_paths: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> AsyncKernelManager:
     """Return an unstarted manager for a kernel in softmax_course.sandbox's sandbox.
 
     The sandbox runs its own python3 kernel whatever `kernel_name` says; `hide_paths` (the
     course root) are hidden from the kernel where the sandbox cannot hide everything.
     """
-    return sandbox_kernel_manager(workdir, runtime_dir, hide_paths=tuple(hide_paths))
+    return sandbox_kernel_manager(
+        workdir, runtime_dir, hide_paths=tuple(hide_paths), limits=limits
+    )
 
 
-def grading_manager_factory(hide_paths: Sequence[str] = ()) -> ManagerFactory:
+def grading_manager_factory(
+    hide_paths: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS
+) -> ManagerFactory:
     """Return the factory grading kernels start with: sandboxed, or plain if no sandbox at all.
 
     Falls back to plain kernels only when `sandbox_support()` says no protection is possible.
     """
     if sandbox_support() == Protection.NONE:
         return plain_manager
-    return functools.partial(sandboxed_manager, hide_paths=tuple(hide_paths))
+    return functools.partial(sandboxed_manager, hide_paths=tuple(hide_paths), limits=limits)
 
 
 class KernelStartError(RuntimeError):
@@ -251,6 +264,7 @@ class KernelPoolPlugin(WorkerPlugin):
         env: Mapping[str, str] | None = None,
         preload: Sequence[str] = (),
         hide_paths: Sequence[str] = (),
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.name = name  # distinct per grading run: runs may share a Dask cluster
         self.kernel_name = kernel_name
@@ -259,6 +273,7 @@ class KernelPoolPlugin(WorkerPlugin):
         self.env = dict(env or {})
         self.preload = tuple(preload)
         self.hide_paths = tuple(hide_paths)  # hidden from sandboxed kernels (the course root)
+        self.limits = limits
         self.pool: KernelPool | None = None
 
     def setup(self, worker: object) -> None:
@@ -268,7 +283,7 @@ class KernelPoolPlugin(WorkerPlugin):
             size=self.size,
             warm_modules=self.warm_modules,
             env=self.env,
-            manager_factory=grading_manager_factory(self.hide_paths),
+            manager_factory=grading_manager_factory(self.hide_paths, self.limits),
         )
         for module in self.preload:
             threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 import nbformat
 import pytest
+from traitlets.config import Config
 
 from softmax_course.autograde import NotebookJob, NotebookResult, execute
+from softmax_course.grade import kernel_limits
 from softmax_course.kernel_pool import KernelPool, grading_manager_factory
 from softmax_course.memory_cap import memory_hierarchy
 from softmax_course.output_limit import output_size
@@ -100,3 +102,9 @@ print(sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in childre
     assert result.protection.endswith(" + memory cgroup")
     codes = text(result, 0)
     assert codes.startswith("[-9") or "DeadKernelError" in str(errors(result, 0)), codes
+
+
+@pytest.mark.parametrize(("notebook", "cpu"), [(60, 120), (120, 240), (600, 1200), (-1, 120)])
+def test_the_kernels_cpu_limit_leaves_room_for_the_notebook_limit(notebook, cpu) -> None:
+    config = Config({"LimitedExecute": {"notebook_timeout": notebook}})
+    assert kernel_limits(config).cpu_seconds == cpu
