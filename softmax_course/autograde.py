@@ -45,7 +45,7 @@ from softmax_course.cell_changes import RestoreFromRelease
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.kernel_pool import KernelPool, worker_pool
-from softmax_course.limited_execute import LimitedExecute
+from softmax_course.limited_execute import LimitedExecute, error_output
 from softmax_course.output_limit import LimitOutputBytes
 from softmax_course.sandbox import hand_over, kernel_protection, memory_capped
 from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
@@ -251,14 +251,7 @@ class UseWorkerOutputs(NbGraderPreprocessor):
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                 if cell.cell_type == "code" and grade_id in flagged:
                     message = result.verdicts[grade_id].message or "failed the trusted check"
-                    cell.outputs = [
-                        nbformat.v4.new_output(
-                            "error",
-                            ename="TrustedCheckFailed",
-                            evalue=message,
-                            traceback=[f"TrustedCheckFailed: {message}"],
-                        )
-                    ]
+                    cell.outputs = [error_output("TrustedCheckFailed", message)]
             if flagged:
                 self.flagged[name] = flagged
         if result.language_info:

@@ -96,27 +96,25 @@ class LimitedExecute(Execute):
         deadline = (
             time.monotonic() + self.notebook_timeout if self.notebook_timeout >= 0 else None
         )
+        spent = f"the notebook timed out after {self.notebook_timeout} s"
         try:
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left < 1:
-                    problem = f"the notebook timed out after {self.notebook_timeout} s"
-                    self._stop(nb, index, TIMEOUT_NAME, problem)
+                    self._stop(nb, index, TIMEOUT_NAME, spent)
                     return
                 by_notebook = left is not None and (cell_timeout is None or left < cell_timeout)
                 self.timeout = int(left) if by_notebook else cell_timeout
                 what = (
-                    f"the notebook timed out after {self.notebook_timeout} s"
+                    spent
                     if by_notebook
                     else f"{cell_label(cell, index)} timed out after {self.timeout} s"
                 )
-                self.error_on_timeout = {
-                    "ename": TIMEOUT_NAME,
-                    "evalue": what,
-                    "traceback": [f"{TIMEOUT_NAME}: {what}"],
-                }
+                # nbgrader's Execute appends this error to the cell that ran out of time.
+                timed_out = error_output(TIMEOUT_NAME, what)
+                self.error_on_timeout = {k: timed_out[k] for k in ("ename", "evalue", "traceback")}
                 self._kept = self._dropped = 0
                 try:
                     await self.async_execute_cell(cell, index, store_history=True)
