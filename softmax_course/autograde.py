@@ -36,12 +36,19 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter, NbGraderException
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute, IgnorePattern, LimitOutput, NbGraderPreprocessor
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    NbGraderPreprocessor,
+)
 from nbgrader.utils import rmtree
 from traitlets import Dict, Unicode
 from traitlets.config import Config
 
 from softmax_course.cell_changes import RestoreFromRelease
+from softmax_course.cell_metadata import CheckCellMetadataOnce
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.kernel_pool import KernelPool, worker_pool
@@ -365,6 +372,11 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _checked_once(step: Any) -> Any:
+    """Return `step`, or CheckCellMetadataOnce for nbgrader's CheckCellMetadata (same checks)."""
+    return CheckCellMetadataOnce if step is CheckCellMetadata else step
+
+
 class Autograder:
     """The course's nbgrader Autograde converter, run one submission at a time in three steps."""
 
@@ -384,7 +396,7 @@ class Autograder:
         self._restore = RestoreFromRelease(config=config, log=log)
         self._sanitizer.sanitize_preprocessors = [
             self._restore,
-            *self._sanitizer.sanitize_preprocessors,
+            *map(_checked_once, self._sanitizer.sanitize_preprocessors),
         ]
         self.changes: dict[str, dict[str, list[str]]] = {}  # by student, then notebook
         self._worker_outputs = UseWorkerOutputs(config=config, log=log)
@@ -397,7 +409,7 @@ class Autograder:
                 "Autograde.autograde_preprocessors has no Execute step to hand to workers"
             )
         self._saver.autograde_preprocessors = [
-            self._worker_outputs if step is Execute else step
+            self._worker_outputs if step is Execute else _checked_once(step)
             for step in steps
             if step not in WORKER_STEPS[1:]
         ]
