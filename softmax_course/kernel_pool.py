@@ -31,11 +31,13 @@ from distributed import Worker, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 from jupyter_client.manager import AsyncKernelManager
 
+from softmax_course.kernel_zygote import KernelZygote
 from softmax_course.sandbox import (
     Limits,
     Protection,
     sandbox_kernel_manager,
     sandbox_support,
+    start_zygote,
 )
 
 T = TypeVar("T")
@@ -76,19 +78,23 @@ def sandboxed_manager(
     *,
     hide_paths: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
+    zygote: KernelZygote | None = None,
 ) -> AsyncKernelManager:
     """Return an unstarted manager for a kernel in softmax_course.sandbox's sandbox.
 
     The sandbox runs its own python3 kernel whatever `kernel_name` says; `hide_paths` (the
-    course root) are hidden from the kernel where the sandbox cannot hide everything.
+    course root) are hidden from the kernel where the sandbox cannot hide everything. With a
+    `zygote`, the kernel is forked from it (softmax_course.kernel_zygote).
     """
     return sandbox_kernel_manager(
-        workdir, runtime_dir, hide_paths=tuple(hide_paths), limits=limits
+        workdir, runtime_dir, hide_paths=tuple(hide_paths), limits=limits, zygote=zygote
     )
 
 
 def grading_manager_factory(
-    hide_paths: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS
+    hide_paths: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+    zygote: KernelZygote | None = None,
 ) -> ManagerFactory:
     """Return the factory grading kernels start with: sandboxed, or plain if no sandbox at all.
 
@@ -96,7 +102,9 @@ def grading_manager_factory(
     """
     if sandbox_support() == Protection.NONE:
         return plain_manager
-    return functools.partial(sandboxed_manager, hide_paths=tuple(hide_paths), limits=limits)
+    return functools.partial(
+        sandboxed_manager, hide_paths=tuple(hide_paths), limits=limits, zygote=zygote
+    )
 
 
 class KernelStartError(RuntimeError):
@@ -280,15 +288,20 @@ class KernelPoolPlugin(WorkerPlugin):
         self.hide_paths = tuple(hide_paths)  # hidden from sandboxed kernels (the course root)
         self.limits = limits
         self.pool: KernelPool | None = None
+        self.zygote: KernelZygote | None = None
 
     def setup(self, worker: object) -> None:
-        """Start the worker's kernels; import the task modules in the background meanwhile."""
+        """Start the worker's kernels; import the task modules in the background meanwhile.
+
+        Where the sandbox allows it, kernels are forked from a zygote that has imported
+        ipykernel and `warm_modules` once (softmax_course.kernel_zygote)."""
+        self.zygote = start_zygote(self.warm_modules)
         self.pool = KernelPool(
             kernel_name=self.kernel_name,
             size=self.size,
             warm_modules=self.warm_modules,
             env=self.env,
-            manager_factory=grading_manager_factory(self.hide_paths, self.limits),
+            manager_factory=grading_manager_factory(self.hide_paths, self.limits, self.zygote),
         )
         for module in self.preload:
             threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
@@ -297,6 +310,8 @@ class KernelPoolPlugin(WorkerPlugin):
         """Shut the worker's kernels down."""
         if self.pool is not None:
             self.pool.close()
+        if self.zygote is not None:
+            self.zygote.close()
 
 
 def resize_worker_pool(name: str, size: int, dask_worker: Worker | None = None) -> None:

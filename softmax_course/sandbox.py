@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -37,7 +38,8 @@ from typing import TypeVar
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 
-from softmax_course import sandbox_launch
+from softmax_course import kernel_zygote, sandbox_launch
+from softmax_course.kernel_zygote import KernelZygote
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -153,6 +155,7 @@ def sandbox_kernel_spec(
     extra_ro_paths: tuple[str, ...] = (),
     hide_paths: tuple[str, ...] = (),
     uids: range = DEFAULT_UIDS,
+    zygote: KernelZygote | None = None,
 ) -> KernelSpec:
     """Return a kernelspec that runs ipykernel in the sandbox on `workdir`.
 
@@ -162,7 +165,8 @@ def sandbox_kernel_spec(
     `extra_ro_paths` are shown read-only to the kernel (e.g. the course package's source);
     `hide_paths` are covered with an empty tmpfs in the separate-uid fallback (pass the course
     root: bubblewrap shows nothing outside the working copy anyway, the fallback shows all the
-    files any user may read, except /tmp, /root, /home, /run and these).
+    files any user may read, except /tmp, /root, /home, /run and these). With a `zygote`
+    (`start_zygote`), a bubblewrap kernel is forked from it instead of starting afresh.
     """
     chosen = effective_protection(protection)
     python, venv_bin, ro_paths = _python_paths()
@@ -182,6 +186,9 @@ def sandbox_kernel_spec(
     }
     if chosen == Protection.NONE:
         argv = [python, "-c", sandbox_launch.KERNEL_MAIN, "-f", "{connection_file}"]
+    elif zygote is not None and chosen == Protection.BUBBLEWRAP and os.geteuid() == 0:
+        argv = [sys.executable, "-I", "-S", "-c", kernel_zygote.CLIENT, str(zygote.socket),
+                json.dumps(config, separators=(",", ":")), "-f", "{connection_file}"]
     else:
         argv = [sys.executable, "-I", "-m", "softmax_course.sandbox_launch",
                 json.dumps(config, separators=(",", ":")), "-f", "{connection_file}"]
@@ -220,6 +227,7 @@ def sandbox_kernel_manager(
     extra_ro_paths: tuple[str, ...] = (),
     hide_paths: tuple[str, ...] = (),
     manager_class: type[M] = AsyncKernelManager,  # type: ignore[assignment]
+    zygote: KernelZygote | None = None,
 ) -> M:
     """Return an unstarted kernel manager (ipc transport) for a sandboxed kernel on `workdir`.
 
@@ -231,7 +239,8 @@ def sandbox_kernel_manager(
     workdir.mkdir(parents=True, exist_ok=True)
     runtime_dir.mkdir(parents=True, exist_ok=True)
     spec = sandbox_kernel_spec(workdir, runtime_dir, limits=limits, protection=protection,
-                               extra_ro_paths=extra_ro_paths, hide_paths=hide_paths)
+                               extra_ro_paths=extra_ro_paths, hide_paths=hide_paths,
+                               zygote=zygote)
     km = manager_class(
         kernel_spec_manager=FixedKernelSpecManager(spec),
         kernel_name=KERNEL_NAME,
@@ -240,6 +249,17 @@ def sandbox_kernel_manager(
         connection_file=str(runtime_dir / "kernel.json"),
     )
     return km
+
+
+def start_zygote(modules: Sequence[str] = ()) -> KernelZygote | None:
+    """Start a zygote that has imported `modules` (and ipykernel), where kernels can be forked:
+    in a bubblewrap sandbox, by a root grader; None elsewhere (kernels then start afresh)."""
+    if sandbox_support() != Protection.BUBBLEWRAP or os.geteuid() != 0:
+        return None
+    _, venv_bin, _ = _python_paths()
+    env = sandbox_launch.kernel_env({"venv_bin": venv_bin, "pass_env": list(PASS_ENV)},
+                                    sandbox_launch.HOME_IN_SANDBOX)
+    return KernelZygote(list(modules), env)
 
 
 def kernel_protection(km: KernelManager) -> Protection:

@@ -30,6 +30,7 @@ import os
 import resource
 import stat
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from softmax_course.memory_cap import cap_memory
@@ -268,8 +269,22 @@ def write_identity(runtime: Path, uid: int, home: str) -> None:
     write_as_root(etc / "group", f"student:x:{uid}:\n")
 
 
-def main(argv: list[str]) -> None:
-    """Launch the kernel described by argv[0] (JSON config); the rest goes to ipykernel."""
+@dataclass
+class Launch:
+    """One kernel's launch, once prepared: its config, uid, environment and ipykernel arguments."""
+
+    cfg: dict
+    kernel_args: list[str]  # ipykernel's arguments, "-f CONNECTION_FILE" first
+    protection: str
+    separate: bool  # runs as a uid of its own
+    uid: int
+    home: str
+    env: dict[str, str]
+    lock_fd: int | None  # holds the uid while open
+
+
+def prepare(argv: list[str]) -> Launch:
+    """Check the config (argv[0]) and take a uid; give the kernel's files to it; build its env."""
     if len(argv) < 3 or argv[1] != "-f":
         fail("usage: python -I -m softmax_course.sandbox_launch CONFIG -f CONNECTION_FILE ...")
     cfg = json.loads(argv[0])
@@ -283,13 +298,10 @@ def main(argv: list[str]) -> None:
     separate = protection in (BUBBLEWRAP, SEPARATE_UID) and root
     if protection == SEPARATE_UID and not root:
         fail("a separate uid needs the grader to run as root")
-    uid = os.getuid()
+    uid, lock_fd = os.getuid(), None
     if separate:
-        uid, _lock_fd = take_uid(cfg["uid_first"], cfg["uid_count"])
+        uid, lock_fd = take_uid(cfg["uid_first"], cfg["uid_count"])
         kill_leftovers(uid)
-        # All the kernel's processes together, where this machine lets us make cgroups.
-        if cap_memory(f"uid-{uid}", cfg["limits"]["total_memory_bytes"]) is not None:
-            write_as_root(runtime / MEMORY_CAP_NOTE, "capped\n")
         for path in (workdir, runtime, connection_file):
             os.chown(path, uid, uid, follow_symlinks=False)
         os.chmod(workdir, 0o700)
@@ -301,17 +313,22 @@ def main(argv: list[str]) -> None:
             hide = [Path(p) for p in (*FALLBACK_HIDE, *cfg["hide_paths"])]
             isolate(needed, hide, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
                     cfg["limits"]["tmp_bytes"])
-
     home = HOME_IN_SANDBOX if protection == BUBBLEWRAP else str(workdir)
+    sandboxed = separate or protection == BUBBLEWRAP
+    env = kernel_env(cfg, home, tmp="/tmp" if sandboxed else str(workdir))
+    return Launch(cfg, kernel_args, protection, separate, uid, home, env, lock_fd)
+
+
+def kernel_env(cfg: dict, home: str, tmp: str = "/tmp") -> dict[str, str]:
+    """Return the kernel's whole environment (nothing else of the grader's is passed on)."""
     env = {
         "PATH": f"{cfg['venv_bin']}:/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "LANG": "C.UTF-8",
         "PYTHONNOUSERSITE": "1",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": "/tmp/matplotlib" if separate or protection == BUBBLEWRAP
-        else f"{workdir}/.mpl",
-        "TMPDIR": "/tmp" if separate or protection == BUBBLEWRAP else str(workdir),
+        "MPLCONFIGDIR": f"{tmp}/matplotlib" if tmp == "/tmp" else f"{tmp}/.mpl",
+        "TMPDIR": tmp,
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -319,28 +336,61 @@ def main(argv: list[str]) -> None:
     for name in cfg["pass_env"]:
         if name in os.environ:
             env[name] = os.environ[name]
-    kernel = [cfg["python"], "-c", KERNEL_MAIN, *kernel_args]
+    return env
 
-    if protection == BUBBLEWRAP:
-        write_identity(runtime, uid, home)
-        inside = inside_connection_file(connection_file)
-        kernel[4] = f"{RUNTIME_IN_SANDBOX}/{Path(inside).name}"
-        if separate:
-            for name in ("etc", "etc/passwd", "etc/group", Path(inside).name):
-                os.chown(runtime / name, uid, uid, follow_symlinks=False)
-        command = args_through_fd(bwrap_argv(cfg, home, kernel))
-        os.chdir("/")
-    else:
-        command = kernel
-        os.chdir(workdir)
-    if protection != NONE:
-        set_limits(cfg["limits"])
-    if separate:
-        drop_to(uid)
+
+def join_memory_cap(launch: Launch) -> None:
+    """Put this process (and what it starts) in its uid's memory cgroup, where one can be made."""
+    if launch.separate and cap_memory(
+        f"uid-{launch.uid}", launch.cfg["limits"]["total_memory_bytes"]
+    ) is not None:
+        write_as_root(Path(launch.cfg["runtime_dir"]) / MEMORY_CAP_NOTE, "capped\n")
+
+
+def sandbox_command(launch: Launch, payload: list[str] | None = None,
+                    bwrap_options: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+    """Return the command that starts the sandbox (bubblewrap) or the kernel itself, and the
+    kernel's ipykernel arguments as the kernel sees them.
+
+    `payload` runs in the bubblewrap sandbox instead of the kernel (softmax_course.kernel_zygote
+    then forks the kernel into it); `bwrap_options` are added to bubblewrap's.
+    """
+    kernel_args = list(launch.kernel_args)
+    if launch.protection != BUBBLEWRAP:
+        return [launch.cfg["python"], "-c", KERNEL_MAIN, *kernel_args], kernel_args
+    runtime = Path(launch.cfg["runtime_dir"])
+    write_identity(runtime, launch.uid, launch.home)
+    inside = inside_connection_file(Path(kernel_args[1]))
+    kernel_args[1] = f"{RUNTIME_IN_SANDBOX}/{Path(inside).name}"
+    if launch.separate:
+        for name in ("etc", "etc/passwd", "etc/group", Path(inside).name):
+            os.chown(runtime / name, launch.uid, launch.uid, follow_symlinks=False)
+    command = payload or [launch.cfg["python"], "-c", KERNEL_MAIN, *kernel_args]
+    argv = bwrap_argv(launch.cfg, launch.home, command)
+    split = argv.index("--")
+    argv[split:split] = bwrap_options
+    return args_through_fd(argv), kernel_args
+
+
+def exec_sandbox(launch: Launch, command: list[str]) -> None:
+    """Set the limits, drop to the kernel's uid and exec `command` (never returns)."""
+    os.chdir("/" if launch.protection == BUBBLEWRAP else launch.cfg["workdir"])
+    if launch.protection != NONE:
+        set_limits(launch.cfg["limits"])
+    if launch.separate:
+        drop_to(launch.uid)
     try:
-        os.execve(command[0], command, env)
+        os.execve(command[0], command, launch.env)
     except OSError as err:
         fail(f"cannot run {command[0]}: {err}")
+
+
+def main(argv: list[str]) -> None:
+    """Launch the kernel described by argv[0] (JSON config); the rest goes to ipykernel."""
+    launch = prepare(argv)
+    join_memory_cap(launch)  # all the kernel's processes together, where the machine allows
+    command, _ = sandbox_command(launch)
+    exec_sandbox(launch, command)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from softmax_course.sandbox import (
     reap_leftovers,
     sandbox_kernel_manager,
     sandbox_support,
+    start_zygote,
 )
 from tests.corpus_harness import reference_submission
 
@@ -55,6 +56,26 @@ def bubblewrap() -> None:
             "unprivileged user namespaces are refused on this machine",
             pytrace=False,
         )
+
+
+ZYGOTE = []  # the zygote kernels are forked from, while the "forked" half of the tests runs
+
+
+@pytest.fixture(scope="module", params=["started", "forked"], autouse=True)
+def kernel_start(request: pytest.FixtureRequest, bubblewrap: None):
+    """Every test runs twice: with kernels started afresh by the launcher, and with kernels
+    forked from a zygote (softmax_course.kernel_zygote), as the grading engine starts them."""
+    if request.param == "started":
+        yield
+        return
+    zygote = start_zygote(["numpy", "numpy.testing"])
+    assert zygote is not None
+    ZYGOTE.append(zygote)
+    try:
+        yield
+    finally:
+        ZYGOTE.clear()
+        zygote.close()
 
 
 class Run:
@@ -97,7 +118,8 @@ def run_notebook(
 ) -> Run:
     """Execute `nb` in a fresh sandboxed kernel on a working copy under `base`."""
     workdir, runtime = base / "work", base / "run"
-    km = sandbox_kernel_manager(workdir, runtime, limits=limits or Limits(), protection=protection)
+    km = sandbox_kernel_manager(workdir, runtime, limits=limits or Limits(), protection=protection,
+                                zygote=ZYGOTE[0] if ZYGOTE else None)
     client = NotebookClient(
         nb, km=km, timeout=timeout, startup_timeout=20, allow_errors=True,
         interrupt_on_timeout=True, kernel_name="no-such-kernel",
@@ -369,7 +391,8 @@ def test_prestarted_kernels_get_their_own_uid_and_files(tmp_path: Path) -> None:
     """The engine's pool: kernels start first, submissions are copied in afterwards."""
 
     async def scenario() -> list[str]:
-        kms = [sandbox_kernel_manager(tmp_path / f"k{i}" / "work", tmp_path / f"k{i}" / "run")
+        kms = [sandbox_kernel_manager(tmp_path / f"k{i}" / "work", tmp_path / f"k{i}" / "run",
+                                      zygote=ZYGOTE[0] if ZYGOTE else None)
                for i in range(2)]
         await asyncio.gather(*(km.start_kernel() for km in kms))
         outputs = []
