@@ -1,20 +1,20 @@
 """Judge a submission's tests outside its kernel, where the student's code cannot reach them.
 
 Code that runs in the same interpreter as the tests can always fool them: a wrong softmax plus
-`numpy.testing.assert_allclose = lambda *a, **k: None` scores full marks in plain nbgrader, with
-or without a sandbox. So, once the submission has run in its kernel, `verify_async` runs every
-test cell again, taken from the SOURCE notebook in solutions/ (never from the submission), in
-this trusted process: a fresh namespace, the genuine numpy, numpy.testing, sympy and math, and a
-private copy of `warnings`. Each answer function (`<function>_answer` cells) is bound to a proxy.
-Calling a proxy evaluates one user expression in the kernel: a helper, injected fresh right
-before verification, calls the student's function there and hands back JSON data only (numbers
-with nan/inf, lists, tuples, dicts, str, bytes, ndarrays as dtype/shape/bytes, SymPy objects as
-srepr text that is rebuilt here by a whitelisted AST walk, never eval, sympify or pickle), plus
-the warnings the call raised, the exception it raised (rebuilt here as the same builtin type, or
-a class of the same name derived from its builtin bases), the stderr it wrote, its peak traced
-memory when the test traces memory, and the final state of the ndarray arguments (so a function
-that changes its input in place is caught as it is in the kernel). Whatever the kernel returns
-is just data: the comparison with the expected values happens here.
+`numpy.testing.assert_allclose = lambda *a, **k: None` scores full marks in plain nbgrader, with or
+without a sandbox. So, once the submission has run in its kernel, `verify_async` runs every test
+cell again, taken from the SOURCE notebook in solutions/ (never from the submission), in this
+trusted process: a fresh namespace, the genuine numpy, numpy.testing, sympy and math, and a private
+copy of `warnings`. Each answer function (`<function>_answer` cells) is bound to a proxy. Calling a
+proxy sends one comm message into the kernel: a helper, injected fresh right before verification
+(with a comm target of its own), calls the student's function there and hands back JSON data only
+(numbers with nan/inf, lists, tuples, dicts, str, bytes, ndarrays as dtype/shape/bytes, SymPy
+objects as srepr text that is rebuilt here by a whitelisted AST walk, never eval, sympify or
+pickle), plus the warnings the call raised, the exception it raised (rebuilt here as the same
+builtin type, or a class of the same name derived from its builtin bases), the stderr it wrote, its
+peak traced memory when the test traces memory, and the final state of the ndarray arguments (so a
+function that changes its input in place is caught as it is in the kernel). Whatever the kernel
+returns is just data: the comparison with the expected values happens here.
 
 Details a grader should know:
 - Callables passed to a student function: a proxy travels by name; a function defined by the

@@ -171,7 +171,20 @@ def _helper_source() -> str:
         _kernel_helper,
     ]
     body = "\n\n".join(inspect.getsource(part) for part in parts)
-    return f"{header}{constants}\n{body}\n_user_ns[_NAME] = _kernel_helper(_user_ns)\n"
+    return f"{header}{constants}\n{body}\n_user_ns[_NAME] = _kernel_helper(_user_ns)\n{SERVE}"
+
+
+SERVE = """
+def _serve(comm, _opened):
+    @comm.on_msg
+    def _answer(msg):
+        comm.send({"r": _user_ns[_NAME](msg["content"]["data"]["q"])})
+
+
+__import__("IPython").get_ipython().kernel.comm_manager.register_target(_NAME, _serve)
+"""
+"""Also answers the helper's calls as comm messages (target: the helper's name), which cost the
+kernel and the grader about 1 ms less per call than a user expression in an execute request."""
 
 
 HELPER_SOURCE = _helper_source()

@@ -1,7 +1,8 @@
-"""Talking to the kernel (asyncio side): user expressions evaluated one at a time, with limits.
+"""Talking to the kernel (asyncio side): one request at a time, with time limits.
 
-`_KernelLink` sends each request, waits for the reply within a time limit, interrupts a kernel
-that runs out of time, and collects what the request wrote to stderr.
+`_KernelLink` evaluates a user expression (to define the helper) or sends a message to the
+helper's comm (each call), waits for the answer within a time limit, interrupts a kernel that
+runs out of time, and collects what the request wrote to stderr.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import ast
 import asyncio
 import inspect
 import queue
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +39,7 @@ async def _maybe_await(value: Any) -> Any:
 
 
 class _KernelLink:
-    """Evaluates user expressions in the kernel, one at a time, with time limits."""
+    """Evaluates user expressions, and calls the helper's comm, one at a time, with limits."""
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class _KernelLink:
         self.kernel_alive = kernel_alive
         self.interrupt = interrupt
         self.stuck = False  # the kernel did not answer an interrupt
+        self.comm_id = ""
 
     async def _get(self, channel: str, timeout: float) -> dict:
         getter = getattr(self.client, f"get_{channel}_msg")
@@ -90,13 +93,54 @@ class _KernelLink:
             raise _HelperFailed(f"the kernel answered {text[:80]!r}, not the checker's text")
         return node.value, stderr
 
+    def open_comm(self, target: str) -> None:
+        """Open a comm to the kernel's `target` (the helper registers one); `call` uses it."""
+        self.comm_id = uuid.uuid4().hex
+        content = {"comm_id": self.comm_id, "target_name": target, "data": {}}
+        self.client.shell_channel.send(self.client.session.msg("comm_open", content))
+
+    async def call(self, request: str, timeout: float) -> tuple[str, str]:
+        """Send `request` to the helper's comm; return its answer and the stderr written."""
+        message = self.client.session.msg(
+            "comm_msg", {"comm_id": self.comm_id, "data": {"q": request}}
+        )
+        self.client.shell_channel.send(message)
+        msg_id = message["header"]["msg_id"]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        answer: object = None
+        chunks = []
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                await self._recover(msg_id, "iopub")
+                raise _Timeout()
+            try:
+                reply = await self._get("iopub", min(remaining, 1.0))
+            except queue.Empty:
+                if not await self.alive():
+                    raise _Dead() from None
+                continue
+            if reply.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = reply.get("msg_type"), reply.get("content", {})
+            if kind == "stream" and content.get("name") == "stderr":
+                chunks.append(str(content.get("text", "")))
+            elif kind == "comm_msg" and content.get("comm_id") == self.comm_id:
+                answer = content.get("data", {}).get("r")
+            elif kind == "status" and content.get("execution_state") == "idle":
+                break
+        if not isinstance(answer, str) or len(answer) > MAX_REPLY_CHARS:
+            raise _HelperFailed("the kernel's answer is missing or too long")
+        return answer, "".join(chunks)
+
     async def _reply(self, msg_id: str, timeout: float) -> dict:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                await self._recover(msg_id)
+                await self._recover(msg_id, "shell")
                 raise _Timeout()
             try:
                 message = await self._get("shell", min(remaining, 1.0))
@@ -107,8 +151,9 @@ class _KernelLink:
             if message.get("parent_header", {}).get("msg_id") == msg_id:
                 return message
 
-    async def _recover(self, msg_id: str) -> None:
-        """Interrupt a call that ran out of time and wait a little for the kernel to answer."""
+    async def _recover(self, msg_id: str, channel: str) -> None:
+        """Interrupt a call that ran out of time and wait a little for the kernel to be done
+        with it: its reply on the shell channel, or its idle status on iopub."""
         try:
             if self.interrupt is not None:
                 await _maybe_await(self.interrupt())
@@ -124,11 +169,17 @@ class _KernelLink:
         deadline = loop.time() + INTERRUPT_GRACE
         while (remaining := deadline - loop.time()) > 0:
             try:
-                message = await self._get("shell", min(remaining, 0.5))
+                message = await self._get(channel, min(remaining, 0.5))
             except queue.Empty:
                 continue
-            if message.get("parent_header", {}).get("msg_id") == msg_id:
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if channel == "shell":
                 await self._stderr(msg_id)
+                return
+            if message.get("msg_type") == "status" and (
+                message.get("content", {}).get("execution_state") == "idle"
+            ):
                 return
         self.stuck = True
 

@@ -109,6 +109,7 @@ class _Session:
             answer, _ = await self.link.evaluate(expression, max(self.timeout, 10.0))
             if answer != "ready":
                 raise _HelperFailed(f"it answered {answer[:80]!r}")
+            self.link.open_comm(self.helper)
         except _Dead:
             self.dead = "kernel died: the kernel stopped before the checks could start"
             return self.dead
@@ -166,9 +167,8 @@ class _Session:
             "memory": self.tracemalloc.is_tracing(),
             "writeback": writeback,
         }
-        expression = f"{self.helper}({json.dumps(request)!r})"
         future = asyncio.run_coroutine_threadsafe(
-            self.link.evaluate(expression, self.timeout), self.loop
+            self.link.call(json.dumps(request), self.timeout), self.loop
         )
         try:
             text, stderr = future.result()
