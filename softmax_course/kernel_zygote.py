@@ -47,7 +47,8 @@ CLIENT = """\
 import json, os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
-data = json.dumps({"argv": sys.argv[2:], "env": dict(os.environ)}).encode()
+passed = [name for name in json.loads(sys.argv[2])["pass_env"] if name in os.environ]
+data = json.dumps({"argv": sys.argv[2:], "env": {n: os.environ[n] for n in passed}}).encode()
 socket.send_fds(s, [len(data).to_bytes(8, "big") + data], [1, 2])
 status = b""
 while chunk := s.recv(64):
@@ -77,7 +78,8 @@ NAMESPACES = ("mnt", "pid", "net", "ipc", "uts", "cgroup", "user")
 """The sandbox's namespaces a forked kernel joins, in this order (user last: joining it first
 would leave no right to join the others, owned by the user namespace above it)."""
 
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_CAP_AMBIENT = 1, 24, 36, 47
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+PR_SET_CHILD_SUBREAPER, PR_CAP_AMBIENT = 36, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 PAYLOAD = ["/usr/bin/cat"]  # reads the kernel's pipe until the kernel has gone
@@ -138,6 +140,9 @@ def enter_sandbox(payload_pid: int, launch: Launch) -> None:
     os.setresuid(launch.uid, launch.uid, launch.uid)
     drop_capabilities()
     _check(_libc.prctl(sandbox_launch.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    # A kernel started by exec may read its own /proc/self (fd, environ, maps): so may this one,
+    # whose memory holds only what the zygote imported and this launch's (pathless) config.
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
 
 
 def run_kernel(launch: Launch, kernel_args: list[str], keep_fd: int) -> NoReturn:
@@ -312,6 +317,7 @@ class KernelZygote:
             # sys.path. The working folder ("/") leaves sys.path before anything is imported.
             [sys.executable, "-E", "-s", "-m", "softmax_course.kernel_zygote"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/", text=True,
+            env=env,  # never the grader's: a forked kernel can read it in /proc/self/environ
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         request = {"socket": str(self.socket), "modules": modules, "env": env}

@@ -182,7 +182,10 @@ def sandbox_kernel_spec(
         "uid_first": uids.start,
         "uid_count": len(uids) - 1,  # the last one is kept for sandbox_support's probe
         "pass_env": list(PASS_ENV),
-        "hide_paths": [str(Path(p).resolve()) for p in hide_paths],
+        # Only the fallback uses them; a forked kernel inherits its launcher's memory (and so
+        # this config), where the course's path must not show.
+        "hide_paths": [str(Path(p).resolve()) for p in hide_paths]
+        if chosen == Protection.SEPARATE_UID else [],
     }
     if chosen == Protection.NONE:
         argv = [python, "-c", sandbox_launch.KERNEL_MAIN, "-f", "{connection_file}"]

@@ -8,6 +8,7 @@ tests without hurting the machine.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
+from softmax_course.kernel_zygote import KernelZygote
 from softmax_course.sandbox import (
     Limits,
     Protection,
@@ -115,11 +117,13 @@ def run_notebook(
     limits: Limits | None = None,
     protection: Protection | None = Protection.BUBBLEWRAP,
     timeout: int = TIMEOUT,
+    zygote: KernelZygote | None = None,
 ) -> Run:
-    """Execute `nb` in a fresh sandboxed kernel on a working copy under `base`."""
+    """Execute `nb` in a fresh sandboxed kernel on a working copy under `base` (forked from
+    `zygote`, by default the zygote of the "forked" half of the tests, if it runs)."""
     workdir, runtime = base / "work", base / "run"
     km = sandbox_kernel_manager(workdir, runtime, limits=limits or Limits(), protection=protection,
-                                zygote=ZYGOTE[0] if ZYGOTE else None)
+                                zygote=zygote or (ZYGOTE[0] if ZYGOTE else None))
     client = NotebookClient(
         nb, km=km, timeout=timeout, startup_timeout=20, allow_errors=True,
         interrupt_on_timeout=True, kernel_name="no-such-kernel",
@@ -202,13 +206,66 @@ def test_grader_environment_is_not_visible(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("SOFTMAX_GRADER_SECRET", secret)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     params = {"secret_value": secret, "grader_pid": os.getpid()}
-    run = run_notebook(hostile("read_environment", params), tmp_path)
+    zygote = start_zygote() if ZYGOTE else None  # one started with the secret in the grader's env
+    try:
+        run = run_notebook(hostile("read_environment", params), tmp_path, zygote=zygote)
+    finally:
+        if zygote is not None:
+            zygote.close()
     result = run.result(1)
     assert result["in_environ"] == [] and result["in_proc"] == []
     assert "SOFTMAX_GRADER_SECRET" not in result["names"]
     assert "NBGRADER_EXECUTION" in result["names"]
     assert result["jpy_parent_pid"] is None
     assert result["grader"] == "no such process"
+
+
+SCAN_MEMORY = """
+import hashlib, re
+found = set()
+pattern = re.compile(rb"course-[0-9a-f]{12}|s3cr3t-[0-9a-f]{16}")
+with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+    for line in maps:
+        span, perms = line.split()[:2]
+        start, end = (int(x, 16) for x in span.split("-"))
+        if "r" not in perms or end - start > 1 << 30:
+            continue
+        try:
+            mem.seek(start)
+            chunk = mem.read(end - start)
+        except (OSError, OverflowError, ValueError):
+            continue
+        found.update(hashlib.sha256(m).hexdigest() for m in pattern.findall(chunk))
+print(sorted(found & set(DIGESTS)))
+"""
+"""Searches the kernel's whole memory for the course folder's name and the grader's secret, by
+their SHA-256 digests (the cell must not hold them, or it would find itself)."""
+
+
+def test_no_course_path_or_grader_secret_in_the_kernels_memory(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Even a kernel forked from the zygote holds neither: its memory is read whole here."""
+    course = tmp_path / f"course-{secrets.token_hex(6)}"
+    course.mkdir()
+    secret = f"s3cr3t-{secrets.token_hex(8)}"
+    monkeypatch.setenv("SOFTMAX_GRADER_SECRET", secret)
+    zygote = start_zygote() if ZYGOTE else None  # started with the secret in the grader's env
+    workdir, runtime = tmp_path / "work", tmp_path / "run"
+    km = sandbox_kernel_manager(workdir, runtime, hide_paths=(str(course),), zygote=zygote)
+    digests = [hashlib.sha256(text.encode()).hexdigest() for text in (course.name, secret)]
+    nb = cells(f"DIGESTS = {digests!r}", SCAN_MEMORY)
+    try:
+        NotebookClient(nb, km=km, timeout=TIMEOUT, startup_timeout=20, allow_errors=True,
+                       kernel_name="no-such-kernel").execute()
+    finally:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+        if zygote is not None:
+            zygote.close()
+    run = Run(nb, False, kernel_protection(km), 0)
+    assert run.errors() == []
+    assert run.text(1) == "[]\n"
 
 
 def test_no_network(tmp_path: Path) -> None:
