@@ -5,8 +5,9 @@ ipykernel, numpy and the like; a class of 200 notebooks pays it 200 times. A zyg
 them once; each kernel is then a fork of it, in a bubblewrap sandbox of its own:
 
 1. A sandboxed kernelspec (softmax_course.sandbox, given `zygote=`) runs CLIENT, a few lines of
-   Python without `site`, which hands its config, stdout and stderr to the zygote over a unix
-   socket and waits. It stands for the kernel: jupyter_client watches and kills it.
+   Python without `site`, which hands its config, the variables the config passes on, its
+   stdout and its stderr to the zygote over a unix socket and waits. It stands for the kernel:
+   jupyter_client watches and kills it.
 2. The zygote forks a handler, which prepares the launch as softmax_course.sandbox_launch does
    (uid, files, environment), then starts bubblewrap, as that uid, with a placeholder in the
    sandbox (`cat`, reading a pipe) instead of the kernel.
@@ -14,13 +15,14 @@ them once; each kernel is then a fork of it, in a bubblewrap sandbox of its own:
    IPC, UTS, cgroup, then user), becomes the kernel's uid with no capabilities, no new
    privileges and the sandbox's limits and memory cgroup, and forks the kernel, which is
    thus inside the sandbox's PID namespace. The kernel holds the pipe's write end.
-4. When the kernel ends, the placeholder reads EOF and the sandbox ends; the handler sends the
+4. When the kernel ends, the placeholder reads EOF and the sandbox ends; the handler sends its
    exit status to CLIENT, which exits with it. When CLIENT is killed, the handler kills the
    sandbox, and with it every process of the kernel.
 
 The kernel sees what a kernel started by sandbox_launch sees (the same bubblewrap sandbox), and
-in memory only the modules the zygote imported; the zygote holds nothing else. Only the
-bubblewrap protection forks kernels; the other protections start them as before.
+in memory only the modules the zygote imported and its launch's config (which names no course
+folder); the zygote runs with the kernels' environment, not the grader's, and holds nothing
+else. Only the bubblewrap protection forks kernels; the other protections start them as before.
 """
 
 from __future__ import annotations
