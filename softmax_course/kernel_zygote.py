@@ -329,6 +329,10 @@ class KernelZygote:
             self.close()
             raise RuntimeError("the kernel zygote did not start (see the grader's stderr)")
 
+    def alive(self) -> bool:
+        """Return whether the zygote still runs (kernels start afresh once it has gone)."""
+        return self.process.poll() is None
+
     def close(self) -> None:
         """Stop the zygote, and with it every kernel forked from it that still runs."""
         self.process.kill()

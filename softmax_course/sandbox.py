@@ -166,7 +166,8 @@ def sandbox_kernel_spec(
     `hide_paths` are covered with an empty tmpfs in the separate-uid fallback (pass the course
     root: bubblewrap shows nothing outside the working copy anyway, the fallback shows all the
     files any user may read, except /tmp, /root, /home, /run and these). With a `zygote`
-    (`start_zygote`), a bubblewrap kernel is forked from it instead of starting afresh.
+    (`start_zygote`), a bubblewrap kernel is forked from it instead of starting afresh, as long
+    as the zygote runs.
     """
     chosen = effective_protection(protection)
     python, venv_bin, ro_paths = _python_paths()
@@ -189,7 +190,8 @@ def sandbox_kernel_spec(
     }
     if chosen == Protection.NONE:
         argv = [python, "-c", sandbox_launch.KERNEL_MAIN, "-f", "{connection_file}"]
-    elif zygote is not None and chosen == Protection.BUBBLEWRAP and os.geteuid() == 0:
+    elif (zygote is not None and zygote.alive() and chosen == Protection.BUBBLEWRAP
+          and os.geteuid() == 0):
         argv = [sys.executable, "-I", "-S", "-c", kernel_zygote.CLIENT, str(zygote.socket),
                 json.dumps(config, separators=(",", ":")), "-f", "{connection_file}"]
     else:

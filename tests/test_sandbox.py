@@ -444,6 +444,19 @@ def test_work_left_behind_can_be_removed(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "work")
 
 
+def test_kernels_start_afresh_once_the_zygote_is_gone(tmp_path: Path) -> None:
+    zygote = start_zygote()
+    assert zygote is not None
+    zygote.process.kill()
+    zygote.process.wait()
+    try:
+        run = run_notebook(cells("import os\nprint(os.getuid() != 0)"), tmp_path, zygote=zygote)
+    finally:
+        zygote.close()
+    assert run.errors() == [] and not run.dead
+    assert run.text(0) == "True\n"
+
+
 def test_prestarted_kernels_get_their_own_uid_and_files(tmp_path: Path) -> None:
     """The engine's pool: kernels start first, submissions are copied in afterwards."""
 
