@@ -1,9 +1,11 @@
 """Kernels started ahead of time in one process; each runs one notebook and is then replaced.
 
-Starting a kernel (and importing numpy in it) costs most of a second. A pool keeps `size`
+Starting a kernel (and importing numpy in it) takes about half a second. A pool keeps `size`
 kernels starting or ready in the background, so a notebook finds a warm kernel waiting. Each
 kernel gets its own empty working folder, talks over ipc sockets under a prefix of its own (no
-TCP port races between parallel workers), runs exactly one notebook and is then killed.
+TCP port races between parallel workers), runs exactly one notebook and is then killed. On a
+Dask worker (KernelPoolPlugin) the kernels are forked from a zygote where the sandbox allows it
+(softmax_course.kernel_zygote), which spares each the CPU of those imports.
 
 All kernel work happens on one asyncio loop in a thread of the pool, so the jupyter_client
 objects are only ever used from the loop that made them.
