@@ -74,7 +74,8 @@ class _KernelLink:
             allow_stdin=False,
             stop_on_error=False,
         )
-        reply = await self._reply(msg_id, timeout)
+        deadline = asyncio.get_running_loop().time() + timeout
+        reply = await self._next(msg_id, "shell", deadline)
         stderr = await self._stderr(msg_id)
         content = reply.get("content", {})
         result = content.get("user_expressions", {}).get("r")
@@ -106,23 +107,11 @@ class _KernelLink:
         )
         self.client.shell_channel.send(message)
         msg_id = message["header"]["msg_id"]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = asyncio.get_running_loop().time() + timeout
         answer: object = None
         chunks = []
         while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                await self._recover(msg_id, "iopub")
-                raise _Timeout()
-            try:
-                reply = await self._get("iopub", min(remaining, 1.0))
-            except queue.Empty:
-                if not await self.alive():
-                    raise _Dead() from None
-                continue
-            if reply.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
+            reply = await self._next(msg_id, "iopub", deadline)
             kind, content = reply.get("msg_type"), reply.get("content", {})
             if kind == "stream" and content.get("name") == "stderr":
                 chunks.append(str(content.get("text", "")))
@@ -134,16 +123,17 @@ class _KernelLink:
             raise _HelperFailed("the kernel's answer is missing or too long")
         return answer, "".join(chunks)
 
-    async def _reply(self, msg_id: str, timeout: float) -> dict:
+    async def _next(self, msg_id: str, channel: str, deadline: float) -> dict:
+        """Return the next message on `channel` answering `msg_id`; past `deadline`, interrupt
+        the kernel and raise _Timeout; raise _Dead when the kernel has gone."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                await self._recover(msg_id, "shell")
+                await self._recover(msg_id, channel)
                 raise _Timeout()
             try:
-                message = await self._get("shell", min(remaining, 1.0))
+                message = await self._get(channel, min(remaining, 1.0))
             except queue.Empty:
                 if not await self.alive():
                     raise _Dead() from None
