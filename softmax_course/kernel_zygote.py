@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from softmax_course import sandbox_launch
-from softmax_course.sandbox_launch import Launch, fail
+from softmax_course.sandbox_launch import Launch, check, fail, libc
 
 CLIENT = """\
 import json, os, socket, sys
@@ -85,7 +85,6 @@ PR_SET_CHILD_SUBREAPER, PR_CAP_AMBIENT = 36, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 PAYLOAD = ["/usr/bin/cat"]  # reads the kernel's pipe until the kernel has gone
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class _CapHeader(ctypes.Structure):
@@ -97,19 +96,14 @@ class _CapData(ctypes.Structure):
                 ("inheritable", ctypes.c_uint32)]
 
 
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        fail(f"{what}: {os.strerror(ctypes.get_errno())}")
-
-
 def drop_capabilities() -> None:
     """Drop every capability: bounding set, ambient, effective, permitted and inheritable."""
     for cap in range(64):
-        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             break  # past the last capability this kernel knows
-    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     header, data = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
-    _check(_libc.capset(ctypes.byref(header), data), "drop capabilities")
+    check(libc.capset(ctypes.byref(header), data), "drop capabilities")
 
 
 def wait_for_payload(sandbox_pid: int, deadline: float) -> int:
@@ -136,15 +130,15 @@ def enter_sandbox(payload_pid: int, launch: Launch) -> None:
         sandbox_launch.set_limits(launch.cfg["limits"])
     os.setgroups([])
     for ns in NAMESPACES:
-        _check(_libc.setns(fds[ns], 0), f"join the sandbox's {ns} namespace")
+        check(libc.setns(fds[ns], 0), f"join the sandbox's {ns} namespace")
         os.close(fds[ns])
     os.setresgid(launch.uid, launch.uid, launch.uid)
     os.setresuid(launch.uid, launch.uid, launch.uid)
     drop_capabilities()
-    _check(_libc.prctl(sandbox_launch.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    check(libc.prctl(sandbox_launch.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     # A kernel started by exec may read its own /proc/self (fd, environ, maps): so may this one,
     # whose memory holds only what the zygote imported and this launch's (pathless) config.
-    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    check(libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
 
 
 def run_kernel(launch: Launch, kernel_args: list[str], keep_fd: int) -> NoReturn:
@@ -197,10 +191,10 @@ def receive(conn: socket.socket) -> tuple[list[str], dict[str, str], list[int]]:
 
 def handle(conn: socket.socket) -> NoReturn:
     """Start one kernel for CLIENT on `conn`, then stand by until either of them ends."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     # The kernel's parent exits once it has forked it: the kernel is then this process's child
     # (to be reaped here), not the machine's init's (which may never reap it).
-    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     argv, env, (stdout, stderr) = receive(conn)
     os.dup2(stdout, 1)
@@ -287,7 +281,7 @@ def main() -> None:
     """`python -E -s -m softmax_course.kernel_zygote` with {"socket", "modules", "env"} on stdin."""
     if sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     request = json.loads(sys.stdin.readline())
     os.chdir("/")
     os.environ.clear()

@@ -73,7 +73,8 @@ app.start()
 """What the kernel's python runs (`python -c KERNEL_MAIN -f CONN ...`): ipykernel_launcher's
 start, without loading the debugger."""
 
-_libc = ctypes.CDLL(None, use_errno=True)
+libc = ctypes.CDLL(None, use_errno=True)
+"""The C library, for the system calls Python has no function for (errno kept)."""
 
 
 def fail(message: str) -> None:
@@ -82,7 +83,8 @@ def fail(message: str) -> None:
     raise SystemExit(70)
 
 
-def _check(result: int, what: str) -> None:
+def check(result: int, what: str) -> None:
+    """Fail with `what` and the C library's error when a system call returned non-zero."""
     if result != 0:
         err = ctypes.get_errno()
         fail(f"{what}: {os.strerror(err)}")
@@ -147,14 +149,14 @@ def isolate(needed: list[Path], hide: list[Path], flags: int, tmp_bytes: int) ->
     outer = sorted(c for c in covers if not any(o in c.parents for o in covers))
     if not outer and not flags:
         return
-    _check(_libc.unshare(CLONE_NEWNS | flags), "unshare")
-    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    check(libc.unshare(CLONE_NEWNS | flags), "unshare")
+    check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
     for cover in outer:
         inner = [p for p in needed if p == cover or cover in p.parents]
         fds = [os.open(p, os.O_PATH) for p in inner]
         mode = "1777" if cover in hide and os.stat(cover).st_mode & stat.S_ISVTX else "0755"
         options = f"mode={mode},size={tmp_bytes}".encode()
-        _check(_libc.mount(b"tmpfs", os.fsencode(cover), b"tmpfs", MS_NOSUID | MS_NODEV, options),
+        check(libc.mount(b"tmpfs", os.fsencode(cover), b"tmpfs", MS_NOSUID | MS_NODEV, options),
                f"tmpfs over {cover}")
         for path, fd in zip(inner, fds, strict=True):
             if os.path.isdir(f"/proc/self/fd/{fd}"):
@@ -167,7 +169,7 @@ def isolate(needed: list[Path], hide: list[Path], flags: int, tmp_bytes: int) ->
                     break
                 os.chmod(parent, 0o755)
             source = os.fsencode(f"/proc/self/fd/{fd}")
-            _check(_libc.mount(source, os.fsencode(path), None, MS_BIND | MS_REC, None),
+            check(libc.mount(source, os.fsencode(path), None, MS_BIND | MS_REC, None),
                    f"bind {path}")
             os.close(fd)
 
@@ -191,7 +193,7 @@ def drop_to(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
 def bwrap_argv(cfg: dict, home: str, kernel: list[str]) -> list[str]:
