@@ -201,10 +201,9 @@ def handle(conn: socket.socket) -> NoReturn:
     os.dup2(stderr, 2)
     os.close(stdout)
     os.close(stderr)
-    for name in json.loads(argv[0])["pass_env"]:  # as the launcher passes them on
-        if name in env:
-            os.environ[name] = env[name]
     launch = sandbox_launch.prepare(argv)
+    # The client's values, as the launcher passes on its own.
+    launch.env.update({name: env[name] for name in launch.cfg["pass_env"] if name in env})
     if launch.protection != sandbox_launch.BUBBLEWRAP or not launch.separate:
         fail("only a bubblewrap sandbox with a uid of its own takes forked kernels")
     info_read, info_write = os.pipe()
