@@ -11,8 +11,8 @@ c.CourseDirectory.release_directory = "exercises"  # student notebooks, generate
 # Each cell gets 30 s; a runaway cell is interrupted and later cells still run.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
-# `softmax-course grade` also bounds a whole notebook (softmax_course.limited_execute); once
-# it is spent, the remaining cells fail with "the notebook timed out after 120 s".
+# `softmax-course grade` also bounds a whole notebook (grading/preprocessors/limited_execute.py);
+# once it is spent, the remaining cells fail with "the notebook timed out after 120 s".
 c.LimitedExecute.notebook_timeout = 120
 
 # A deleted test cell comes back from the gradebook instead of waiting for a manual grade.
@@ -23,6 +23,6 @@ c.OverwriteCells.add_missing_cells = True
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = STDERR_WARNINGS_PATTERN
 
-# Outputs are capped by bytes (softmax_course.output_limit.LimitOutputBytes, on the workers), so
+# Outputs are capped by bytes (LimitOutputBytes in grading/preprocessors/, on the workers), so
 # nbgrader's line cap is off: past 1000 lines it also drops stderr, which can raise a grade.
 c.LimitOutput.max_lines = -1

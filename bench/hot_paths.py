@@ -20,9 +20,12 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from softmax_course.cell_changes import cell_changes, restore_from_release  # noqa: E402
 from softmax_course.course import STDERR_WARNINGS_PATTERN  # noqa: E402
-from softmax_course.output_limit import LimitOutputBytes  # noqa: E402
+from softmax_course.grading.preprocessors.limit_output_bytes import LimitOutputBytes  # noqa: E402
+from softmax_course.grading.preprocessors.restore_from_release import (  # noqa: E402
+    cell_changes,
+    restore_from_release,
+)
 from tests.corpus_harness import reference_submission  # noqa: E402
 
 MB = 1 << 20

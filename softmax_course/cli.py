@@ -124,8 +124,8 @@ def grade(
     OUT/grades.csv, feedback without hidden test code to OUT/feedback/, a report to
     OUT/report.html.
     """
-    from softmax_course.class_grading import grade_class
-    from softmax_course.report import summary_table
+    from softmax_course.grading.pipeline import grade_class
+    from softmax_course.grading.report import summary_table
 
     overrides: dict[str, dict[str, object]] = {}
     if db_url:

@@ -30,7 +30,7 @@ def built_book() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def bubblewrap_installed() -> None:
     """Install Debian's bubblewrap before any grading test decides which protection it can use."""
-    from softmax_course.sandbox import ensure_bubblewrap
+    from softmax_course.sandbox.spec import ensure_bubblewrap
 
     try:
         ensure_bubblewrap()

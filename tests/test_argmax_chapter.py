@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from softmax_course.example import RAW_OUTPUTS, SPECIES
-from softmax_course.maths import argmax_onehot, numerical_jacobian, softmax
+from softmax_course.lessons.example import RAW_OUTPUTS, SPECIES
+from softmax_course.lessons.maths import argmax_onehot, numerical_jacobian, softmax
 from tests.conftest import ROOT
 
 CHAPTER = ROOT / "book" / "argmax.md"

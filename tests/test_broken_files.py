@@ -25,7 +25,7 @@ from traitlets.config import Config
 
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
-from softmax_course.intake import Intake, collect
+from softmax_course.grading.intake import Intake, collect
 from tests.test_grade import (
     ASSIGNMENT,
     REFERENCE_ANSWER,

@@ -24,16 +24,16 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 from traitlets.config import Config
 
-from softmax_course.autograde import Autograder, SubmissionError
-from softmax_course.cell_changes import (
+from softmax_course.course import ASSIGNMENTS, load_config
+from softmax_course.grading.autograde import Autograder, SubmissionError
+from softmax_course.grading.preprocessors.restore_from_release import (
     RESTORED_NOTE,
     RestoreFromRelease,
     cell_changes,
     find_changes,
     restore_from_release,
 )
-from softmax_course.course import ASSIGNMENTS, load_config
-from softmax_course.grade import LEDGER_NAME, grading_logger
+from softmax_course.grading.schedule import LEDGER_NAME, grading_logger
 from tests.corpus_harness import (
     CORPUS,
     ROOT,

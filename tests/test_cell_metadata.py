@@ -11,7 +11,7 @@ from nbgrader.nbgraderformat import ValidationError
 from nbgrader.nbgraderformat.common import SchemaMismatchError
 from nbgrader.preprocessors import CheckCellMetadata
 
-from softmax_course.cell_metadata import CheckCellMetadataOnce
+from softmax_course.grading.preprocessors.check_cell_metadata import CheckCellMetadataOnce
 from tests.corpus_harness import ROOT
 
 SOURCE = nbformat.read(ROOT / "solutions" / "softmax" / "softmax.ipynb", as_version=4)

@@ -9,15 +9,15 @@ import pytest
 import sympy as sp
 from numpy.testing import assert_allclose
 
-from softmax_course.example import RAW_OUTPUTS, SPECIES
-from softmax_course.maths import (
+from softmax_course.lessons.example import RAW_OUTPUTS, SPECIES
+from softmax_course.lessons.maths import (
     argmax_onehot,
     numerical_jacobian,
     softmax,
     softmax_jacobian,
     softmax_vjp,
 )
-from softmax_course.symbolic import (
+from softmax_course.lessons.symbolic import (
     closed_form_jacobian,
     jacobians_agree,
     logit_symbols,

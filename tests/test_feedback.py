@@ -5,7 +5,7 @@ from __future__ import annotations
 import jinja2
 import nbformat
 
-from softmax_course import feedback
+from softmax_course.grading import feedback
 
 
 def test_feedback_templates_are_compiled_once_per_process(monkeypatch) -> None:

@@ -11,8 +11,8 @@ import pytest
 import scipy.special
 from numpy.testing import assert_allclose, assert_array_equal
 
-from softmax_course.example import RAW_OUTPUTS
-from softmax_course.maths import log_softmax, logsumexp, numerical_jacobian, softmax
+from softmax_course.lessons.example import RAW_OUTPUTS
+from softmax_course.lessons.maths import log_softmax, logsumexp, numerical_jacobian, softmax
 from tests.conftest import ROOT
 
 PAGE = ROOT / "book" / "softmax-general-equation.md"

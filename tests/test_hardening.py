@@ -20,10 +20,10 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import is_grade, is_solution
 
-from softmax_course.autograde import NotebookJob, execute
-from softmax_course.kernel_pool import KernelPool, grading_manager_factory
-from softmax_course.memory_cap import memory_hierarchy
-from softmax_course.sandbox import sandbox_support
+from softmax_course.grading.autograde import NotebookJob, execute
+from softmax_course.sandbox.kernel_pool import KernelPool, grading_manager_factory
+from softmax_course.sandbox.memory_cap import memory_hierarchy
+from softmax_course.sandbox.spec import sandbox_support
 from tests.corpus_harness import ROOT, answer_cells, reference_submission
 from tests.test_grade import (
     ASSIGNMENT,

@@ -10,7 +10,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from softmax_course.course import CourseError
-from softmax_course.intake import collect
+from softmax_course.grading.intake import collect
 
 
 def course_dir(root: Path) -> CourseDirectory:

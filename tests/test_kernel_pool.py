@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 
-from softmax_course.kernel_pool import KernelPool
+from softmax_course.sandbox.kernel_pool import KernelPool
 
 PROBE = (
     "import os, sys, json\n"

@@ -8,11 +8,11 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from softmax_course.autograde import NotebookJob, NotebookResult, execute
-from softmax_course.grade import kernel_limits
-from softmax_course.kernel_pool import KernelPool, grading_manager_factory
-from softmax_course.memory_cap import memory_hierarchy
-from softmax_course.output_limit import output_size
+from softmax_course.grading.autograde import NotebookJob, NotebookResult, execute
+from softmax_course.grading.preprocessors.limit_output_bytes import output_size
+from softmax_course.grading.schedule import kernel_limits
+from softmax_course.sandbox.kernel_pool import KernelPool, grading_manager_factory
+from softmax_course.sandbox.memory_cap import memory_hierarchy
 from tests.corpus_harness import ROOT
 
 LOOP = "while True:\n    pass"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from softmax_course.memory_cap import cap_memory, memory_hierarchy
+from softmax_course.sandbox.memory_cap import cap_memory, memory_hierarchy
 
 MiB = 1 << 20
 
@@ -48,7 +48,7 @@ def run_capped(limit: int, code: str) -> tuple[subprocess.CompletedProcess, Path
     """Run Python `code` in a process that first joins a new group capped at `limit` bytes."""
     name = f"test-{uuid.uuid4().hex[:8]}"
     prologue = (
-        "import sys\nfrom softmax_course.memory_cap import cap_memory\n"
+        "import sys\nfrom softmax_course.sandbox.memory_cap import cap_memory\n"
         f"group = cap_memory({name!r}, {limit})\nassert group is not None\n"
     )
     done = subprocess.run(

@@ -19,7 +19,13 @@ from traitlets.config import Config
 
 from softmax_course.check import failure_message
 from softmax_course.course import STDERR_WARNINGS_PATTERN
-from softmax_course.output_limit import LimitOutputBytes, clip, marker, nbytes, output_size
+from softmax_course.grading.preprocessors.limit_output_bytes import (
+    LimitOutputBytes,
+    clip,
+    marker,
+    nbytes,
+    output_size,
+)
 
 MB = 2**20
 PER_OUTPUT = 100_000

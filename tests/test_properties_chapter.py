@@ -10,9 +10,9 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.special import expit
 
-from softmax_course.example import RAW_OUTPUTS, SPECIES, load_iris
-from softmax_course.maths import argmax_onehot, softmax
-from softmax_course.network import TinyNetwork, scaled_iris, train_tiny_network
+from softmax_course.lessons.example import RAW_OUTPUTS, SPECIES, load_iris
+from softmax_course.lessons.maths import argmax_onehot, softmax
+from softmax_course.lessons.network import TinyNetwork, scaled_iris, train_tiny_network
 from tests.conftest import ROOT
 
 CHAPTER = ROOT / "book" / "softmax-properties.md"

@@ -25,8 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from softmax_course.kernel_zygote import KernelZygote
-from softmax_course.sandbox import (
+from softmax_course.sandbox.spec import (
     Limits,
     Protection,
     effective_protection,
@@ -38,6 +37,7 @@ from softmax_course.sandbox import (
     sandbox_support,
     start_zygote,
 )
+from softmax_course.sandbox.zygote import KernelZygote
 from tests.corpus_harness import reference_submission
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ ZYGOTE = []  # the zygote kernels are forked from, while the "forked" half of th
 @pytest.fixture(scope="module", params=["started", "forked"], autouse=True)
 def kernel_start(request: pytest.FixtureRequest, bubblewrap: None):
     """Every test runs twice: with kernels started afresh by the launcher, and with kernels
-    forked from a zygote (softmax_course.kernel_zygote), as the grading engine starts them."""
+    forked from a zygote (softmax_course.sandbox.zygote), as the grading engine starts them."""
     if request.param == "started":
         yield
         return

@@ -8,8 +8,8 @@ import numpy as np
 from bs4 import BeautifulSoup
 from numpy.testing import assert_allclose, assert_array_equal
 
-from softmax_course.example import PUBLISHED_PROBABILITIES, RAW_OUTPUTS
-from softmax_course.maths import argmax_onehot, softmax
+from softmax_course.lessons.example import PUBLISHED_PROBABILITIES, RAW_OUTPUTS
+from softmax_course.lessons.maths import argmax_onehot, softmax
 
 EXACT = np.array([0.6842, 0.1098, 0.2061])
 EXPONENTIALS = np.array([4.1787, 0.6703, 1.2586])

@@ -19,7 +19,7 @@ PUBLISHED_PROBABILITIES = np.array([0.69, 0.10, 0.21])
 
 def load_iris() -> tuple[np.ndarray, np.ndarray]:
     """Return Fisher's iris measurements (150, 4) in cm and species indices (150,)."""
-    text = (files("softmax_course") / "data" / "iris.csv").read_text()
+    text = (files("softmax_course.lessons") / "data" / "iris.csv").read_text()
     rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
     measurements = np.array([[float(row[c]) for c in columns] for row in rows])

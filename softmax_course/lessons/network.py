@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softmax_course.example import load_iris
-from softmax_course.maths import softmax
+from softmax_course.lessons.example import load_iris
+from softmax_course.lessons.maths import softmax
 
 FEATURES = ("petal_width", "sepal_width")
 """The two measurements the network reads, scaled to [0, 1] over the data set."""

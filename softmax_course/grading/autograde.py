@@ -47,14 +47,14 @@ from nbgrader.utils import rmtree
 from traitlets import Dict, Unicode
 from traitlets.config import Config
 
-from softmax_course.cell_changes import RestoreFromRelease
-from softmax_course.cell_metadata import CheckCellMetadataOnce
 from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
-from softmax_course.kernel_pool import KernelPool, worker_pool
-from softmax_course.limited_execute import LimitedExecute, error_output
-from softmax_course.output_limit import LimitOutputBytes
-from softmax_course.sandbox import hand_over, kernel_protection, memory_capped
+from softmax_course.grading.preprocessors.check_cell_metadata import CheckCellMetadataOnce
+from softmax_course.grading.preprocessors.limit_output_bytes import LimitOutputBytes
+from softmax_course.grading.preprocessors.limited_execute import LimitedExecute, error_output
+from softmax_course.grading.preprocessors.restore_from_release import RestoreFromRelease
+from softmax_course.sandbox.kernel_pool import KernelPool, worker_pool
+from softmax_course.sandbox.spec import hand_over, kernel_protection, memory_capped
 from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
 
 TRUSTED_TIMEOUT = 30.0
@@ -106,7 +106,7 @@ class NotebookResult:
     error: str = ""
     seconds: float = 0.0
     retry: bool = False  # the error is the grading machinery's, not the submission's
-    protection: str = ""  # how the kernel was sandboxed (softmax_course.sandbox.Protection)
+    protection: str = ""  # how the kernel was sandboxed (softmax_course.sandbox.spec.Protection)
     verdicts: dict[str, TrustedVerdict] | None = None  # trusted check, by test cell grade_id
     problem: str = ""  # graded anyway, but something went wrong (e.g. the kernel died)
 

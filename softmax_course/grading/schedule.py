@@ -31,7 +31,8 @@ from nbgrader.utils import is_grade, is_solution
 from tqdm import tqdm
 from traitlets.config import Config
 
-from softmax_course.autograde import (
+from softmax_course.course import CourseError, nbgrader_api
+from softmax_course.grading.autograde import (
     Autograder,
     NotebookJob,
     NotebookResult,
@@ -39,11 +40,10 @@ from softmax_course.autograde import (
     execute_on_worker,
     one_engine_per_database,
 )
-from softmax_course.course import CourseError, nbgrader_api
-from softmax_course.intake import Rejected, Submission
-from softmax_course.kernel_pool import KernelPoolPlugin, resize_worker_pool
-from softmax_course.limited_execute import LimitedExecute
-from softmax_course.sandbox import Limits
+from softmax_course.grading.intake import Rejected, Submission
+from softmax_course.grading.preprocessors.limited_execute import LimitedExecute
+from softmax_course.sandbox.kernel_pool import KernelPoolPlugin, resize_worker_pool
+from softmax_course.sandbox.spec import Limits
 
 LEDGER_NAME = ".softmax-course-grading.json"
 
@@ -231,7 +231,7 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
 
 def grading_logger(log_file: Path | None) -> logging.Logger:
     """Return the logger that nbgrader's converters write to (a file, never the terminal)."""
-    log = logging.getLogger("softmax_course.grade.nbgrader")
+    log = logging.getLogger("softmax_course.grading.schedule.nbgrader")
     log.propagate = False
     log.setLevel(logging.INFO)
     for handler in list(log.handlers):

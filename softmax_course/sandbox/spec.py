@@ -38,8 +38,9 @@ from typing import TypeVar
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 
-from softmax_course import kernel_zygote, sandbox_launch
-from softmax_course.kernel_zygote import KernelZygote
+from softmax_course.sandbox import launch as sandbox_launch
+from softmax_course.sandbox import zygote as kernel_zygote
+from softmax_course.sandbox.zygote import KernelZygote
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -195,7 +196,7 @@ def sandbox_kernel_spec(
         argv = [sys.executable, "-I", "-S", "-c", kernel_zygote.CLIENT, str(zygote.socket),
                 json.dumps(config, separators=(",", ":")), "-f", "{connection_file}"]
     else:
-        argv = [sys.executable, "-I", "-m", "softmax_course.sandbox_launch",
+        argv = [sys.executable, "-I", "-m", "softmax_course.sandbox.launch",
                 json.dumps(config, separators=(",", ":")), "-f", "{connection_file}"]
     return KernelSpec(
         argv=argv,
@@ -275,7 +276,7 @@ def kernel_protection(km: KernelManager) -> Protection:
 
 
 def memory_capped(km: KernelManager) -> bool:
-    """Return whether the kernel of `km` runs in a memory cgroup (softmax_course.memory_cap)."""
+    """Return whether the kernel of `km` runs in a memory cgroup (sandbox/memory_cap.py)."""
     runtime = Path(km.connection_file).parent
     return (runtime / sandbox_launch.MEMORY_CAP_NOTE).is_file()
 
@@ -308,7 +309,7 @@ def reap_leftovers(workdir: Path) -> None:
 
 
 def main() -> None:
-    """`python -m softmax_course.sandbox [--install]`: print (after installing) the protection."""
+    """`python -m softmax_course.sandbox.spec [--install]`: print (install) the protection."""
     if "--install" in sys.argv[1:]:
         print(ensure_bubblewrap())
     print(sandbox_support().value)

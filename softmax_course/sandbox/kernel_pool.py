@@ -5,7 +5,7 @@ kernels starting or ready in the background, so a notebook finds a warm kernel w
 kernel gets its own empty working folder, talks over ipc sockets under a prefix of its own (no
 TCP port races between parallel workers), runs exactly one notebook and is then killed. On a
 Dask worker (KernelPoolPlugin) the kernels are forked from a zygote where the sandbox allows it
-(softmax_course.kernel_zygote), which spares each the CPU of those imports.
+(softmax_course.sandbox.zygote), which spares each the CPU of those imports.
 
 All kernel work happens on one asyncio loop in a thread of the pool, so the jupyter_client
 objects are only ever used from the loop that made them.
@@ -33,14 +33,14 @@ from distributed import Worker, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 from jupyter_client.manager import AsyncKernelManager
 
-from softmax_course.kernel_zygote import KernelZygote
-from softmax_course.sandbox import (
+from softmax_course.sandbox.spec import (
     Limits,
     Protection,
     sandbox_kernel_manager,
     sandbox_support,
     start_zygote,
 )
+from softmax_course.sandbox.zygote import KernelZygote
 
 T = TypeVar("T")
 
@@ -48,7 +48,7 @@ SHORT_TMP = "/tmp" if Path("/tmp").is_dir() else None
 """Where the pool's folders go: ipc socket paths must stay under ~100 bytes."""
 
 DEFAULT_LIMITS = Limits()
-"""softmax_course.sandbox's resource limits, unless a grading run asks for others."""
+"""softmax_course.sandbox.spec's resource limits, unless a grading run asks for others."""
 
 KernelJob = Callable[[AsyncKernelManager, Path], Awaitable[T]]
 """What runs in a pooled kernel: given its manager and its working folder, do the work."""
@@ -60,7 +60,7 @@ about 55 ms of CPU (170 ms for the first), Plain about 4 ms, and a class fails m
 
 ManagerFactory = Callable[[str, Path, Path], AsyncKernelManager]
 """Makes an unstarted kernel manager from a kernel name, a working folder and a folder for its
-connection file and ipc sockets (e.g. softmax_course.sandbox's sandbox_kernel_manager)."""
+connection file and ipc sockets (e.g. softmax_course.sandbox.spec's sandbox_kernel_manager)."""
 
 
 def plain_manager(kernel_name: str, workdir: Path, runtime_dir: Path) -> AsyncKernelManager:
@@ -82,11 +82,11 @@ def sandboxed_manager(
     limits: Limits = DEFAULT_LIMITS,
     zygote: KernelZygote | None = None,
 ) -> AsyncKernelManager:
-    """Return an unstarted manager for a kernel in softmax_course.sandbox's sandbox.
+    """Return an unstarted manager for a kernel in softmax_course.sandbox.spec's sandbox.
 
     The sandbox runs its own python3 kernel whatever `kernel_name` says; `hide_paths` (the
     course root) are hidden from the kernel where the sandbox cannot hide everything. With a
-    `zygote`, the kernel is forked from it (softmax_course.kernel_zygote).
+    `zygote`, the kernel is forked from it (softmax_course.sandbox.zygote).
     """
     return sandbox_kernel_manager(
         workdir, runtime_dir, hide_paths=tuple(hide_paths), limits=limits, zygote=zygote
@@ -296,7 +296,7 @@ class KernelPoolPlugin(WorkerPlugin):
         """Start the worker's kernels; import the task modules in the background meanwhile.
 
         Where the sandbox allows it, kernels are forked from a zygote that has imported
-        ipykernel and `warm_modules` once (softmax_course.kernel_zygote)."""
+        ipykernel and `warm_modules` once (softmax_course.sandbox.zygote)."""
         self.zygote = start_zygote(self.warm_modules)
         self.pool = KernelPool(
             kernel_name=self.kernel_name,

@@ -26,7 +26,12 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
-from softmax_course.output_limit import LimitOutputBytes, clip, nbytes, output_size
+from softmax_course.grading.preprocessors.limit_output_bytes import (
+    LimitOutputBytes,
+    clip,
+    nbytes,
+    output_size,
+)
 
 TIMEOUT_NAME = "CellTimeoutError"
 """The error name nbgrader's Execute gives a cell that ran out of time."""

@@ -1,6 +1,6 @@
-"""Start one grading kernel in its sandbox: `python -I -m softmax_course.sandbox_launch CFG -f F`.
+"""Start one grading kernel in its sandbox: `python -I -m softmax_course.sandbox.launch CFG -f F`.
 
-This is the program a sandboxed kernelspec's argv runs (see softmax_course.sandbox, which writes
+This is the program a sandboxed kernelspec's argv runs (see sandbox/spec.py, which writes
 CONFIG, a JSON string). It runs with the grader's rights for a few milliseconds and then `exec`s,
 so it leaves no process of its own behind. In order it:
 
@@ -16,7 +16,7 @@ so it leaves no process of its own behind. In order it:
 5. execs bubblewrap (which then runs `python -c KERNEL_MAIN -f CONN`) or, in the fallback, the
    kernel directly, with a clean environment either way.
 
-Only the standard library (and softmax_course.memory_cap, which uses only it) is used, and the
+Only the standard library (and sandbox/memory_cap.py, which uses only it) is used, and the
 launcher must be run with `python -I` so that a student's file in the current folder can never
 be imported with the grader's rights.
 """
@@ -33,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from softmax_course.memory_cap import cap_memory
+from softmax_course.sandbox.memory_cap import cap_memory
 
 BUBBLEWRAP = "bubblewrap sandbox"
 SEPARATE_UID = "separate uid + limits"
@@ -79,7 +79,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 def fail(message: str) -> None:
     """Print one line on stderr (the grader's kernel log) and exit without starting a kernel."""
-    print(f"softmax_course.sandbox_launch: {message}", file=sys.stderr, flush=True)
+    print(f"softmax_course.sandbox.launch: {message}", file=sys.stderr, flush=True)
     raise SystemExit(70)
 
 
@@ -288,7 +288,7 @@ class Launch:
 def prepare(argv: list[str]) -> Launch:
     """Check the config (argv[0]) and take a uid; give the kernel's files to it; build its env."""
     if len(argv) < 3 or argv[1] != "-f":
-        fail("usage: python -I -m softmax_course.sandbox_launch CONFIG -f CONNECTION_FILE ...")
+        fail("usage: python -I -m softmax_course.sandbox.launch CONFIG -f CONNECTION_FILE ...")
     cfg = json.loads(argv[0])
     kernel_args = argv[1:]
     protection = cfg["protection"]
@@ -354,7 +354,7 @@ def sandbox_command(launch: Launch, payload: list[str] | None = None,
     """Return the command that starts the sandbox (bubblewrap) or the kernel itself, and the
     kernel's ipykernel arguments as the kernel sees them.
 
-    `payload` runs in the bubblewrap sandbox instead of the kernel (softmax_course.kernel_zygote
+    `payload` runs in the bubblewrap sandbox instead of the kernel (softmax_course.sandbox.zygote
     then forks the kernel into it); `bwrap_options` are added to bubblewrap's.
     """
     kernel_args = list(launch.kernel_args)

@@ -4,11 +4,11 @@ Starting a kernel costs about 0.3 s of CPU, nearly all of it the interpreter imp
 ipykernel, numpy and the like; a class of 200 notebooks pays it 200 times. A zygote imports
 them once; each kernel is then a fork of it, in a bubblewrap sandbox of its own:
 
-1. A sandboxed kernelspec (softmax_course.sandbox, given `zygote=`) runs CLIENT, a few lines of
+1. A sandboxed kernelspec (softmax_course.sandbox.spec, given `zygote=`) runs CLIENT, a few lines of
    Python without `site`, which hands its config, the variables the config passes on, its
    stdout and its stderr to the zygote over a unix socket and waits. It stands for the kernel:
    jupyter_client watches and kills it.
-2. The zygote forks a handler, which prepares the launch as softmax_course.sandbox_launch does
+2. The zygote forks a handler, which prepares the launch as softmax_course.sandbox.launch does
    (uid, files, environment), then starts bubblewrap, as that uid, with a placeholder in the
    sandbox (`cat`, reading a pipe) instead of the kernel.
 3. The handler forks again: that child joins the sandbox's namespaces (mount, PID, network,
@@ -42,8 +42,8 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from softmax_course import sandbox_launch
-from softmax_course.sandbox_launch import Launch, check, fail, libc
+from softmax_course.sandbox import launch as sandbox_launch
+from softmax_course.sandbox.launch import Launch, check, fail, libc
 
 CLIENT = """\
 import json, os, socket, sys
@@ -166,7 +166,7 @@ def run_kernel(launch: Launch, kernel_args: list[str], keep_fd: int) -> NoReturn
         app.start()
     except BaseException as exc:  # the kernel's own end; report anything else on stderr
         if not isinstance(exc, SystemExit):
-            print(f"softmax_course.kernel_zygote: {type(exc).__name__}: {exc}", file=sys.stderr,
+            print(f"softmax_course.sandbox.zygote: {type(exc).__name__}: {exc}", file=sys.stderr,
                   flush=True)
         os._exit(exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1)
     os._exit(0)
@@ -270,14 +270,14 @@ def serve(listener: socket.socket) -> NoReturn:
             except SystemExit as exc:
                 os._exit(exc.code if isinstance(exc.code, int) else 70)
             except BaseException as exc:
-                print(f"softmax_course.kernel_zygote: {type(exc).__name__}: {exc}",
+                print(f"softmax_course.sandbox.zygote: {type(exc).__name__}: {exc}",
                       file=sys.stderr, flush=True)
                 os._exit(70)
         conn.close()
 
 
 def main() -> None:
-    """`python -E -s -m softmax_course.kernel_zygote` with {"socket", "modules", "env"} on stdin."""
+    """`python -E -s -m softmax_course.sandbox.zygote`, with its JSON config on stdin."""
     if sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -310,7 +310,7 @@ class KernelZygote:
         self.process = subprocess.Popen(
             # Not -I: its safe-path flag would keep IPython from putting '' on the kernels'
             # sys.path. The working folder ("/") leaves sys.path before anything is imported.
-            [sys.executable, "-E", "-s", "-m", "softmax_course.kernel_zygote"],
+            [sys.executable, "-E", "-s", "-m", "softmax_course.sandbox.zygote"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/", text=True,
             env=env,  # never the grader's: a forked kernel can read it in /proc/self/environ
         )

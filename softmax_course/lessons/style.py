@@ -6,7 +6,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from softmax_course.example import SPECIES
+from softmax_course.lessons.example import SPECIES
 
 SPECIES_COLOURS: dict[str, str] = {
     "setosa": "#1b9e77",

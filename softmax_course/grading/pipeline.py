@@ -15,10 +15,10 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
 from softmax_course.course import CourseError, load_config
-from softmax_course.feedback import write_feedback
-from softmax_course.grade import GradingRun, grade, grading_logger, source_notebooks
-from softmax_course.intake import collect
-from softmax_course.report import ClassResults, class_results, export_grades, write_report
+from softmax_course.grading.feedback import write_feedback
+from softmax_course.grading.intake import collect
+from softmax_course.grading.report import ClassResults, class_results, export_grades, write_report
+from softmax_course.grading.schedule import GradingRun, grade, grading_logger, source_notebooks
 
 
 @dataclass
