@@ -19,10 +19,10 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import is_grade, is_solution
 
-from softmax_course.check import failure_message
 from softmax_course.course import load_config, nbgrader_api
 from softmax_course.grading.intake import collect
 from softmax_course.grading.schedule import grade
+from softmax_course.notebooks import failure_message
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"

@@ -23,9 +23,9 @@ import pytest
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.grading.intake import Intake, collect
+from softmax_course.notebooks import read_notebook
 from tests.test_grade import (
     ASSIGNMENT,
     REFERENCE_ANSWER,

@@ -81,7 +81,7 @@ def test_stderr_pattern_is_linear_on_a_flood_and_keeps_real_errors() -> None:
 def test_blank_stderr_has_a_message() -> None:
     from nbformat.v4 import new_code_cell, new_output
 
-    from softmax_course.check import failure_message
+    from softmax_course.notebooks import failure_message
 
     cell = new_code_cell("x", outputs=[new_output("stream", name="stderr", text="\n")])
     assert failure_message(cell) == "wrote to stderr: (blank lines)"

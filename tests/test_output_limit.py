@@ -17,7 +17,6 @@ from nbgrader.utils import determine_grade
 from traitlets import TraitError
 from traitlets.config import Config
 
-from softmax_course.check import failure_message
 from softmax_course.course import STDERR_WARNINGS_PATTERN
 from softmax_course.grading.preprocessors.limit_output_bytes import (
     LimitOutputBytes,
@@ -26,6 +25,7 @@ from softmax_course.grading.preprocessors.limit_output_bytes import (
     nbytes,
     output_size,
 )
+from softmax_course.notebooks import failure_message
 
 MB = 2**20
 PER_OUTPUT = 100_000
@@ -412,7 +412,7 @@ def test_grade_never_changes(outputs: list[NotebookNode]) -> None:
 
 
 def message_kind(cell: NotebookNode) -> str:
-    """What softmax_course.check.failure_message reports: an error, stderr, or nothing."""
+    """What softmax_course.notebooks.failure_message reports: an error, stderr, or nothing."""
     try:
         return failure_message(cell).partition(":")[0]
     except IndexError:  # check.failure_message fails on a blank stderr stream (not cut here)

@@ -23,8 +23,9 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 from traitlets.config import Config
 
 from softmax_course import trusted
-from softmax_course.check import failure_message, run_notebook
+from softmax_course.check import run_notebook
 from softmax_course.course import ASSIGNMENTS, STDERR_WARNINGS_PATTERN
+from softmax_course.notebooks import failure_message
 from softmax_course.trusted import codec, link
 from tests.corpus_harness import (
     CORPUS,

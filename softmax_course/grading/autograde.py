@@ -47,12 +47,12 @@ from nbgrader.utils import rmtree
 from traitlets import Dict, Unicode
 from traitlets.config import Config
 
-from softmax_course.check import read_notebook
 from softmax_course.course import CourseError
 from softmax_course.grading.preprocessors.check_cell_metadata import CheckCellMetadataOnce
 from softmax_course.grading.preprocessors.limit_output_bytes import LimitOutputBytes
 from softmax_course.grading.preprocessors.limited_execute import LimitedExecute, error_output
 from softmax_course.grading.preprocessors.restore_from_release import RestoreFromRelease
+from softmax_course.notebooks import read_notebook
 from softmax_course.sandbox.kernel_pool import KernelPool, worker_pool
 from softmax_course.sandbox.spec import hand_over, kernel_protection, memory_capped
 from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async

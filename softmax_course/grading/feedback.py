@@ -29,9 +29,9 @@ from nbgrader.utils import determine_grade, is_grade
 from traitlets import Dict, Unicode
 from traitlets.config import Config
 
-from softmax_course.check import failure_message
 from softmax_course.course import CourseError
 from softmax_course.grading.autograde import one_engine_per_database
+from softmax_course.notebooks import failure_message
 
 
 def hidden_lines(notebooks: Sequence[Path], *, begin: str, end: str) -> dict[str, list[str]]:

@@ -28,8 +28,8 @@ from nbgrader.plugins import CsvExportPlugin  # noqa: E402
 from nbgrader.utils import determine_grade, is_grade, is_solution  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
-from softmax_course.check import failure_message  # noqa: E402
 from softmax_course.grading.schedule import LEDGER_NAME, GradingRun, Ledger  # noqa: E402
+from softmax_course.notebooks import failure_message  # noqa: E402
 
 BAR_COLOUR = "#4878a8"
 FAIL_COLOUR = "#c0504d"

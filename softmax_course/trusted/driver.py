@@ -13,7 +13,7 @@ from typing import Any
 
 from nbformat.notebooknode import NotebookNode
 
-from softmax_course.check import read_notebook
+from softmax_course.notebooks import read_notebook
 from softmax_course.trusted.cells import _plan
 from softmax_course.trusted.link import _KernelLink
 from softmax_course.trusted.session import _Session

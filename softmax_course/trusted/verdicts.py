@@ -15,8 +15,8 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils as nbgrader_utils
 
-from softmax_course.check import failure_message
 from softmax_course.course import STDERR_WARNINGS_PATTERN
+from softmax_course.notebooks import failure_message
 from softmax_course.trusted.cells import _Cell, _Outcome
 from softmax_course.trusted.errors import CallTimedOut, KernelDied, _CellTimedOut
 
