@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint clean
+.PHONY: book test lint clean system-packages
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -n -W --keep-going
 	@echo "Built. Open _build/html/index.html in a browser, or serve it: $(BIN)/python -m http.server -d _build/html"
 
-test: $(STAMP)
+# bubblewrap, chromium, poppler-utils and postgresql for the tests (.ci/system-packages says which).
+system-packages:
+	bash .ci/system-packages
+
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -29,7 +29,7 @@ TMP = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())  # 
 RUN_PREFIX = "softmax-pg-"  # our clusters live in <tmp>/softmax-pg-*; leftovers are reaped
 OWNER_FILE = "owner.pid"  # the pytest process that started the cluster
 INSTALL_HINT = (
-    "Install PostgreSQL's server for these tests (Debian, as root: `apt-get update && apt-get "
+    "Install PostgreSQL's server for these tests (`make system-packages`, or as root `apt-get "
     f"install -y postgresql`) or set {ENV_URL} to a running server's URL"
 )
 SERVER_SETTINGS = {
@@ -105,30 +105,9 @@ def find_bin_dir() -> Path | None:
     return max(found, key=lambda d: (d.parent.name.isdigit(), d.parent.name.zfill(8)), default=None)
 
 
-def install_postgres() -> Path:
-    """Install Debian's postgresql package with apt-get; fail in one line if that cannot work."""
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        why = "not root, so cannot apt-get it" if os.geteuid() != 0 else "no apt-get here"
-        pytest.fail(f"{INSTALL_HINT}: no initdb under {PG_LIB}/*/bin and {why}", pytrace=False)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=300"]  # another apt run may hold the lock for a while
-    for cmd in (
-        ["apt-get", *lock, "update", "-qq"],
-        ["apt-get", *lock, "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
-    ):
-        try:
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
-            output = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()
-            error = f"exit {done.returncode}: {output[-1]}" if done.returncode else ""
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            error = str(exc)
-        if error:
-            pytest.fail(f"{INSTALL_HINT}: `{' '.join(cmd)}` failed: {error}", pytrace=False)
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.fail(f"{INSTALL_HINT}: apt-get ran but left no initdb under {PG_LIB}/*/bin",
-                    pytrace=False)
-    return bin_dir
+def missing_postgres() -> Path:
+    """Fail in one line: PostgreSQL's server is not installed (`make test` installs it)."""
+    pytest.fail(f"{INSTALL_HINT}: no initdb under {PG_LIB}/*/bin", pytrace=False)
 
 
 def as_postgres(cmd: list[str]) -> list[str]:
@@ -232,7 +211,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             pytest.fail(f"{ENV_URL} server not reachable: {error}", pytrace=False)
         yield server
         return
-    bin_dir = find_bin_dir() or install_postgres()
+    bin_dir = find_bin_dir() or missing_postgres()
     reap_leftovers(bin_dir)
     folder, port = start_cluster(bin_dir)
     try:

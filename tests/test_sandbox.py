@@ -47,7 +47,7 @@ TIMEOUT = 30
 
 @pytest.fixture(scope="module", autouse=True)
 def bubblewrap() -> None:
-    """Install bubblewrap when missing; fail with one line when the sandbox cannot run here."""
+    """Fail in one line if bubblewrap is missing or cannot sandbox (`make test` installs it)."""
     try:
         ensure_bubblewrap()
     except RuntimeError as err:
