@@ -20,6 +20,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import is_grade, is_solution
 
 from softmax_course.course import load_config, nbgrader_api
+from softmax_course.grading.assignment import read_assignment
 from softmax_course.grading.intake import collect
 from softmax_course.grading.schedule import grade
 from softmax_course.notebooks import failure_message
@@ -109,7 +110,8 @@ def grade_class(
         notebooks=[assignment],
         config=config,
     )
-    run = grade(course, assignment, intake.submissions, config=config, progress=False)
+    facts = read_assignment(config, assignment)
+    run = grade(course, facts, intake.submissions, config=config, progress=False)
     assert run.count("graded") == len(submissions), [o for o in run.outcomes if o.reason]
     grades: dict[str, dict[str, CellGrade]] = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:

@@ -25,6 +25,7 @@ from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
 from traitlets.config import Config
 
 from softmax_course.course import ASSIGNMENTS, load_config
+from softmax_course.grading.assignment import read_assignment
 from softmax_course.grading.autograde import Autograder, SubmissionError
 from softmax_course.grading.preprocessors.restore_from_release import (
     RESTORED_NOTE,
@@ -526,7 +527,8 @@ def sanitize_errors(
     Without `restore`, the engine's RestoreFromRelease step is taken out: nbgrader alone.
     """
     config = load_config(course)
-    autograder = Autograder(config, course / "staging", grading_logger(None))
+    facts = read_assignment(config, assignment)
+    autograder = Autograder(config, course / "staging", grading_logger(None), facts)
     if not restore:
         sanitizer = autograder._sanitizer
         sanitizer.sanitize_preprocessors = [
@@ -540,7 +542,7 @@ def sanitize_errors(
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
         try:
-            autograder.sanitize(assignment, student)
+            autograder.sanitize(student)
             errors[student] = ""
         except SubmissionError as exc:
             errors[student] = str(exc)

@@ -9,8 +9,12 @@ CheckCellMetadata). Here the same converter runs in three steps:
    student and the submission in the gradebook as nbgrader does.
 2. `execute` (worker): nbgrader's Execute preprocessor in a warm kernel from a KernelPool, then
    IgnorePattern and LimitOutput. Only the cells' outputs travel back.
-3. `save` (coordinator): the autograde pass, with Execute swapped for a preprocessor that copies
-   the worker's outputs into the sanitized notebook; writes autograded/<student>/<assignment>/.
+3. `save` (coordinator): the worker's outputs go into the sanitized notebook (a test cell whose
+   pass the trusted check does not confirm gets its error instead), then the autograde pass
+   without the worker's steps writes autograded/<student>/<assignment>/.
+
+The assignment's facts come from one `Assignment` read per run; results pass as return values
+(`Sanitized`, `Saved`). What leans on nbgrader's private shape is in nbgrader_internals.py.
 """
 
 from __future__ import annotations
@@ -27,31 +31,25 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import nbgrader.api
-import sqlalchemy
 from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.converters import Autograde
-from nbgrader.converters.base import BaseConverter, NbGraderException
+from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    Execute,
-    IgnorePattern,
-    LimitOutput,
-    NbGraderPreprocessor,
-)
-from nbgrader.utils import rmtree
-from traitlets import Dict, Unicode
+from nbgrader.preprocessors import CheckCellMetadata, Execute, IgnorePattern, LimitOutput
 from traitlets.config import Config
 
 from softmax_course.course import CourseError
+from softmax_course.grading.assignment import Assignment
+from softmax_course.grading.nbgrader_internals import SanitizeSubmission, SaveAutogrades
 from softmax_course.grading.preprocessors.check_cell_metadata import CheckCellMetadataOnce
 from softmax_course.grading.preprocessors.limit_output_bytes import LimitOutputBytes
 from softmax_course.grading.preprocessors.limited_execute import LimitedExecute, error_output
-from softmax_course.grading.preprocessors.restore_from_release import RestoreFromRelease
+from softmax_course.grading.preprocessors.restore_from_release import (
+    RestoreFromRelease,
+    graded_changes,
+)
 from softmax_course.notebooks import read_notebook
 from softmax_course.sandbox.kernel_pool import KernelPool, worker_pool
 from softmax_course.sandbox.spec import hand_over, kernel_protection, memory_capped
@@ -162,11 +160,9 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
             tops.add(folder / Path(name).parts[0])
         for top in sorted(tops):  # the kernel is ready: give the copies to its uid
             hand_over(top, folder)
-        executor = LimitedExecute(config=config)
         # ExecutePreprocessor.preprocess, awaited on the pool's loop with the pool's kernel.
-        NotebookClient.__init__(executor, nb, manager)
-        executor.reset_execution_trackers()
-        executor.resources = {"metadata": {"path": str(folder)}}
+        executor = LimitedExecute(config=config, resources={"metadata": {"path": str(folder)}})
+        executor.nb, executor.km, executor.owns_km = nb, manager, False
         try:
             async with executor.async_setup_kernel():
                 if job.files:
@@ -230,124 +226,30 @@ def execute_on_worker(job: NotebookJob) -> NotebookResult:
     return execute(job, worker_pool(job.pool))
 
 
-class UseWorkerOutputs(NbGraderPreprocessor):
-    """Stands in for Execute: copies a worker's outputs into the sanitized notebook."""
+def fill_outputs(sanitized: str, result: NotebookResult) -> tuple[NotebookNode, list[str]]:
+    """Return the sanitized notebook with the worker's outputs, and the test cells flagged.
 
-    results = Dict(help="NotebookResult of each notebook of the submission, by notebook name")
-    flagged = Dict(help="Test cells where tampering is suspected, by notebook name")
-
-    def preprocess(
-        self, nb: NotebookNode, resources: ResourcesDict
-    ) -> tuple[NotebookNode, ResourcesDict]:
-        """Fill each code cell's outputs and execution count from the worker's result.
-
-        A test cell where the kernel claimed more points than the trusted check gives gets one
-        error output with the trusted message instead, so nbgrader scores it as the check did.
-        """
-        name = resources["nbgrader"]["notebook"]
-        result: NotebookResult = self.results[name]
-        if result.cells is None or len(result.cells) != len(nb.cells):
-            raise SubmissionError("the worker returned a notebook with a different set of cells")
-        for cell, executed in zip(nb.cells, result.cells, strict=True):
-            if cell.cell_type == "code":
-                cell.outputs = [nbformat.from_dict(output) for output in executed["outputs"]]
-                cell.execution_count = executed["execution_count"]
-        if result.verdicts:
-            flagged = tampering(kernel_points(nb), result.verdicts)
-            for cell in nb.cells:
-                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                if cell.cell_type == "code" and grade_id in flagged:
-                    message = result.verdicts[grade_id].message or "failed the trusted check"
-                    cell.outputs = [error_output("TrustedCheckFailed", message)]
-            if flagged:
-                self.flagged[name] = flagged
-        if result.language_info:
-            nb.metadata["language_info"] = nbformat.from_dict(result.language_info)
-        return nb, resources
-
-
-@contextmanager
-def one_engine_per_database() -> Iterator[None]:
-    """Let nbgrader's Gradebook reuse one SQLAlchemy engine per database while grading.
-
-    nbgrader creates a new engine for each Gradebook it opens (about ten per submission), so
-    SQLAlchemy compiles every query afresh each time; sharing the engine halves the time spent
-    in the gradebook. Only for the coordinator's single thread.
+    A test cell where the kernel claimed more points than the trusted check gives gets one
+    error output with the trusted message instead, so nbgrader scores it as the check did.
     """
-    original = nbgrader.api.create_engine
-    if getattr(original, "shared", False):  # already sharing: keep the outer engines
-        yield
-        return
-    engines: dict[tuple[str, tuple[tuple[str, Any], ...]], sqlalchemy.Engine] = {}
-
-    def shared_engine(url: str, **options: Any) -> sqlalchemy.Engine:
-        key = (str(url), tuple(sorted(options.items())))
-        if key not in engines:
-            engines[key] = sqlalchemy.create_engine(url, **options)
-        return engines[key]
-
-    shared_engine.shared = True  # type: ignore[attr-defined]
-    nbgrader.api.create_engine = shared_engine
-    try:
-        yield
-    finally:
-        nbgrader.api.create_engine = original
-        for engine in engines.values():
-            engine.dispose()
-
-
-class _StagedAutograde(Autograde):
-    """nbgrader's Autograde converter, reading or writing a staging folder for one pass."""
-
-    staging_directory = Unicode(help="Absolute folder for sanitized notebooks")
-
-    def init_destination(self, assignment_id: str, student_id: str) -> bool:
-        """Start from an empty destination: whether to grade was decided before."""
-        dest = os.path.normpath(self._format_dest(assignment_id, student_id))
-        if os.path.exists(dest):
-            rmtree(dest)
-        return True
-
-
-class SanitizeSubmission(_StagedAutograde):
-    """nbgrader's sanitize pass only, into the staging folder."""
-
-    @property
-    def _output_directory(self) -> str:
-        return self.staging_directory
-
-    def convert_single_notebook(self, notebook_filename: str) -> None:
-        """Sanitize one notebook (ClearOutput, OverwriteCells, ...) into the staging folder."""
-        self._sanitizing = True
-        self._init_preprocessors()
-        BaseConverter.convert_single_notebook(self, notebook_filename)
-
-    def set_permissions(self, assignment_id: str, student_id: str) -> None:
-        """Leave the staging copy writable."""
-
-    def run_post_convert_hook(self) -> None:
-        """The post-convert hook runs once the notebook is saved, not after sanitizing."""
-
-
-class SaveAutogrades(_StagedAutograde):
-    """nbgrader's autograde pass over staged notebooks, with the workers' outputs for Execute."""
-
-    @property
-    def _input_directory(self) -> str:
-        return self.staging_directory
-
-    def init_assignment(self, assignment_id: str, student_id: str) -> None:
-        """Copy the staged submission's other files; the gradebook was updated when sanitizing."""
-        BaseConverter.init_assignment(self, assignment_id, student_id)
-
-    def convert_single_notebook(self, notebook_filename: str) -> None:
-        """Run the autograde preprocessors and write the autograded notebook."""
-        self._sanitizing = False
-        self._init_preprocessors()
-        BaseConverter.convert_single_notebook(self, notebook_filename)
-
-    def run_pre_convert_hook(self) -> None:
-        """The pre-convert hook already ran before sanitizing."""
+    nb = nbformat.reads(sanitized, as_version=4)
+    if result.cells is None or len(result.cells) != len(nb.cells):
+        raise SubmissionError("the worker returned a notebook with a different set of cells")
+    for cell, executed in zip(nb.cells, result.cells, strict=True):
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.from_dict(output) for output in executed["outputs"]]
+            cell.execution_count = executed["execution_count"]
+    flagged: list[str] = []
+    if result.verdicts:
+        flagged = tampering(kernel_points(nb), result.verdicts)
+        for cell in nb.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if cell.cell_type == "code" and grade_id in flagged:
+                message = result.verdicts[grade_id].message or "failed the trusted check"
+                cell.outputs = [error_output("TrustedCheckFailed", message)]
+    if result.language_info:
+        nb.metadata["language_info"] = nbformat.from_dict(result.language_info)
+    return nb, flagged
 
 
 class _ErrorLog(logging.Handler):
@@ -377,50 +279,83 @@ def _checked_once(step: Any) -> Any:
     return CheckCellMetadataOnce if step is CheckCellMetadata else step
 
 
+def _configured(config: Config, name: str) -> list[Any]:
+    """Return Autograde's preprocessor list `name` as the course configures it."""
+    if name in config.get("Autograde", {}):
+        return list(config.Autograde[name])
+    return list(Autograde.class_traits()[name].default())
+
+
+@dataclass(frozen=True)
+class Sanitized:
+    """A sanitized submission: a job per notebook, and what the student changed that grading
+    undoes (lines by notebook name)."""
+
+    jobs: list[NotebookJob]
+    changes: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved submission: its autograded folder, and what the report should say about it."""
+
+    folder: Path
+    notes: list[str]
+
+
 class Autograder:
     """The course's nbgrader Autograde converter, run one submission at a time in three steps."""
 
     def __init__(
-        self, config: Config, staging: Path, log: logging.Logger, *, pool: str = ""
+        self,
+        config: Config,
+        staging: Path,
+        log: logging.Logger,
+        assignment: Assignment,
+        *,
+        pool: str = "",
     ) -> None:
         self.config = config
+        self.assignment = assignment
         self.pool = pool  # the workers' kernel pool that executes the jobs
         self.staging = staging
         self.log = log
         self.coursedir = CourseDirectory(config=config)
-        self._sanitizer = SanitizeSubmission(
-            coursedir=self.coursedir, config=config, staging_directory=str(staging), log=log
-        )
+        self.coursedir.assignment_id = assignment.name
         # Put every released cell back first: nbgrader alone cannot grade a duplicated or
-        # reordered cell, and does not restore a deleted setup cell (cell_changes.py).
-        self._restore = RestoreFromRelease(config=config, log=log)
-        self._sanitizer.sanitize_preprocessors = [
-            self._restore,
-            *map(_checked_once, self._sanitizer.sanitize_preprocessors),
-        ]
-        self.changes: dict[str, dict[str, list[str]]] = {}  # by student, then notebook
-        self._worker_outputs = UseWorkerOutputs(config=config, log=log)
-        self._saver = SaveAutogrades(
-            coursedir=self.coursedir, config=config, staging_directory=str(staging), log=log
+        # reordered cell, and does not restore a deleted setup cell (restore_from_release.py).
+        restore = RestoreFromRelease(config=config, log=log, released=dict(assignment.releases))
+        self._sanitizer = SanitizeSubmission(
+            coursedir=self.coursedir,
+            config=config,
+            staging_directory=str(staging),
+            log=log,
+            sanitize_preprocessors=[
+                restore,
+                *map(_checked_once, _configured(config, "sanitize_preprocessors")),
+            ],
         )
-        steps = list(self._saver.autograde_preprocessors)
+        steps = _configured(config, "autograde_preprocessors")
         if Execute not in steps:
             raise CourseError(
                 "Autograde.autograde_preprocessors has no Execute step to hand to workers"
             )
-        self._saver.autograde_preprocessors = [
-            self._worker_outputs if step is Execute else _checked_once(step)
-            for step in steps
-            if step not in WORKER_STEPS[1:]
-        ]
+        # Execute and the other worker steps ran on a worker: the staged notebook has outputs.
+        self._saver = SaveAutogrades(
+            coursedir=self.coursedir,
+            config=config,
+            staging_directory=str(staging),
+            log=log,
+            autograde_preprocessors=[
+                _checked_once(step) for step in steps if step not in WORKER_STEPS
+            ],
+        )
         self.worker_config = worker_config(config)
-        self.notes: list[str] = []  # about the submission saved last
 
     @contextmanager
-    def _converting(self, assignment: str, student: str) -> Iterator[_ErrorLog]:
+    def _converting(self, student: str) -> Iterator[_ErrorLog]:
         errors = _ErrorLog()
         self.log.addHandler(errors)
-        self.coursedir.assignment_id = assignment
         self.coursedir.student_id = student
         try:
             yield errors
@@ -430,90 +365,97 @@ class Autograder:
             self.log.removeHandler(errors)
             self.coursedir.student_id = "*"
 
-    def submitted_folder(self, assignment: str, student: str) -> Path:
+    def submitted_folder(self, student: str) -> Path:
         """Return where nbgrader keeps this student's submission."""
         return Path(
-            self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment)
+            self.coursedir.format_path(
+                self.coursedir.submitted_directory, student, self.assignment.name
+            )
         )
 
-    def autograded_folder(self, assignment: str, student: str) -> Path:
+    def autograded_folder(self, student: str) -> Path:
         """Return where nbgrader writes this student's autograded notebooks."""
         return Path(
-            self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment)
+            self.coursedir.format_path(
+                self.coursedir.autograded_directory, student, self.assignment.name
+            )
         )
 
-    def sanitize(self, assignment: str, student: str) -> list[NotebookJob]:
-        """Sanitize a submission with nbgrader and return one job per notebook to execute."""
-        for path in sorted(self.submitted_folder(assignment, student).glob("*.ipynb")):
+    def _changes(self, student: str) -> dict[str, list[str]]:
+        """Read each submitted notebook once: one line per change grading undoes, by notebook."""
+        changes: dict[str, list[str]] = {}
+        for path in sorted(self.submitted_folder(student).glob("*.ipynb")):
             try:
-                read_notebook(path)
+                nb = read_notebook(path)
             except CourseError as exc:
                 raise SubmissionError(
                     _one_line(str(exc).replace(str(path.parent) + os.sep, ""))
                 ) from None
-        self._restore.changes = {}
-        with self._converting(assignment, student):
+            released = self.assignment.releases.get(path.stem)
+            lines = graded_changes(nb, released) if released is not None else []
+            for line in lines:
+                self.log.warning("%s: %s", student, line)
+            if lines:
+                changes[path.stem] = lines
+        return changes
+
+    def sanitize(self, student: str) -> Sanitized:
+        """Sanitize a submission with nbgrader; return one job per notebook to execute."""
+        changes = self._changes(student)
+        with self._converting(student):
             self._sanitizer.start()
-        self.changes[student] = {
-            name: lines for name, lines in self._restore.changes.items() if lines
-        }
-        folder = self.staging / student / assignment
+        folder = self.staging / student / self.assignment.name
         files = {
             str(path.relative_to(folder)): path.read_bytes()
             for path in sorted(folder.rglob("*"))
             if path.is_file() and path.suffix != ".ipynb" and path.name != "timestamp.txt"
         }
-        return [
+        jobs = [
             NotebookJob(
                 student,
-                assignment,
+                self.assignment.name,
                 path.stem,
                 path.read_text(),
                 files,
                 self.worker_config,
                 self.pool,
-                self.trusted_source(assignment, path.stem),
+                self.assignment.sources.get(path.stem, ""),
             )
             for path in sorted(folder.glob("*.ipynb"))
         ]
+        return Sanitized(jobs, changes)
 
-    def save(self, results: list[NotebookResult]) -> Path:
-        """Save the workers' results as nbgrader would; return the autograded folder.
+    def save(
+        self, done: list[tuple[NotebookJob, NotebookResult]], changes: dict[str, list[str]]
+    ) -> Saved:
+        """Save the workers' results as nbgrader would; return the folder and the notes.
 
-        Afterwards `notes` holds what the report should say about the submission: a kernel
-        that died, test cells where tampering is suspected.
+        The notes say what the report should say about the submission: cells changed, a
+        kernel that died, test cells where tampering is suspected.
         """
-        student, assignment = results[0].student, results[0].assignment
-        changed = self.changes.pop(student, {})
-        self._worker_outputs.results = {result.notebook: result for result in results}
-        self._worker_outputs.flagged = {}
+        student = done[0][0].student
+        folder = self.staging / student / self.assignment.name
+        flagged = {}
         try:
-            with self._converting(assignment, student):
+            for job, result in done:
+                nb, cells = fill_outputs(job.source, result)
+                nbformat.write(nb, folder / f"{job.notebook}.ipynb")
+                if cells:
+                    flagged[job.notebook] = cells
+            with self._converting(student):
                 self._saver.start()
-            flagged = dict(self._worker_outputs.flagged)
         finally:
-            self._worker_outputs.results = {}
-            self._worker_outputs.flagged = {}
-            self.discard(assignment, student)
-        self.notes = [
+            self.discard(student)
+        notes = [
             f"{name}.ipynb: cells changed, graded as released: {'; '.join(lines)}"
-            for name, lines in sorted(changed.items())
+            for name, lines in sorted(changes.items())
         ]
-        self.notes += [f"{r.notebook}.ipynb: {r.problem}" for r in results if r.problem] + [
+        notes += [f"{r.notebook}.ipynb: {r.problem}" for _, r in done if r.problem] + [
             f"{name}.ipynb: tampering suspected: {', '.join(cells)}"
             for name, cells in sorted(flagged.items())
         ]
-        return self.autograded_folder(assignment, student)
+        return Saved(self.autograded_folder(student), notes)
 
-    def trusted_source(self, assignment: str, notebook: str) -> str:
-        """Return the instructor's notebook from solutions/ as JSON ('' if there is none)."""
-        path = (
-            Path(self.coursedir.format_path(self.coursedir.source_directory, ".", assignment))
-            / f"{notebook}.ipynb"
-        )
-        return path.read_text() if path.is_file() else ""
-
-    def discard(self, assignment: str, student: str) -> None:
-        """Remove a submission's staging copy (and what sanitizing found changed in it)."""
-        self.changes.pop(student, None)
-        shutil.rmtree(self.staging / student / assignment, ignore_errors=True)
+    def discard(self, student: str) -> None:
+        """Remove a submission's staging copy."""
+        shutil.rmtree(self.staging / student / self.assignment.name, ignore_errors=True)

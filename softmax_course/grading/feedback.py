@@ -30,28 +30,9 @@ from traitlets import Dict, Unicode
 from traitlets.config import Config
 
 from softmax_course.course import CourseError
-from softmax_course.grading.autograde import one_engine_per_database
+from softmax_course.grading.assignment import Assignment
+from softmax_course.grading.nbgrader_internals import one_engine_per_database
 from softmax_course.notebooks import failure_message
-
-
-def hidden_lines(notebooks: Sequence[Path], *, begin: str, end: str) -> dict[str, list[str]]:
-    """Return, for each grade cell with hidden tests, the hidden lines of its source."""
-    hidden: dict[str, list[str]] = {}
-    for path in notebooks:
-        for cell in nbformat.read(path, as_version=4).cells:
-            if not is_grade(cell):
-                continue
-            inside, lines = False, []
-            for line in cell.source.splitlines():
-                if begin in line:
-                    inside = True
-                elif end in line:
-                    inside = False
-                elif inside:
-                    lines.append(line)
-            if begin in cell.source:
-                hidden[cell.metadata.nbgrader["grade_id"]] = lines
-    return hidden
 
 
 def passed(cell: NotebookNode) -> bool:
@@ -158,7 +139,7 @@ class FeedbackHTMLExporter(HTMLExporter):
 
 def write_feedback(
     config: Config,
-    assignment: str,
+    assignment: Assignment,
     students: Sequence[str],
     out: Path,
     *,
@@ -170,16 +151,11 @@ def write_feedback(
     """
     coursedir = CourseDirectory(config=config)
     coursedir.feedback_directory = str((out / "feedback").resolve())
-    coursedir.assignment_id = assignment
-    sources = sorted(
-        Path(coursedir.format_path(coursedir.source_directory, ".", assignment)).glob("*.ipynb")
-    )
+    coursedir.assignment_id = assignment.name
     delimiters = ClearHiddenTests(config=config)
     hide = HideHiddenTests(
         config=config,
-        hidden=hidden_lines(
-            sources, begin=delimiters.begin_test_delimeter, end=delimiters.end_test_delimeter
-        ),
+        hidden=dict(assignment.hidden),
         begin=delimiters.begin_test_delimeter,
         end=delimiters.end_test_delimeter,
     )
@@ -191,7 +167,7 @@ def write_feedback(
         converter.exporter_class = FeedbackHTMLExporter
     if GetGrades not in converter.preprocessors:
         raise CourseError("GenerateFeedback.preprocessors must include GetGrades")
-    autograded = coursedir.format_path(coursedir.autograded_directory, "*", assignment)
+    autograded = coursedir.format_path(coursedir.autograded_directory, "*", assignment.name)
     graded = {Path(folder).parent.name for folder in glob(autograded)}
     wanted = graded & set(students)
     if not wanted:
@@ -205,6 +181,8 @@ def write_feedback(
         pass  # nbgrader logged which students failed; their feedback is missing below
     written = []
     for student in sorted(wanted):
-        folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
+        folder = Path(
+            coursedir.format_path(coursedir.feedback_directory, student, assignment.name)
+        )
         written += sorted(folder.glob("*.html"))
     return written

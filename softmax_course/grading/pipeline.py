@@ -15,10 +15,11 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
 from softmax_course.course import CourseError, load_config
+from softmax_course.grading.assignment import read_assignment
 from softmax_course.grading.feedback import write_feedback
 from softmax_course.grading.intake import collect
 from softmax_course.grading.report import ClassResults, class_results, export_grades, write_report
-from softmax_course.grading.schedule import GradingRun, grade, grading_logger, source_notebooks
+from softmax_course.grading.schedule import GradingRun, grade, grading_logger
 
 
 @dataclass
@@ -55,12 +56,12 @@ def grade_class(
         raise CourseError(f"{submissions}: no such file or folder")
     config = load_config(root, **(overrides or {}))
     coursedir = CourseDirectory(config=config)
-    notebooks = [path.stem for path in source_notebooks(coursedir, assignment)]
+    facts = read_assignment(config, assignment)  # read once; every step below gets it
     intake = collect(
         submissions.resolve(),
         coursedir=coursedir,
         assignment=assignment,
-        notebooks=notebooks,
+        notebooks=facts.notebooks,
         config=config,
     )
     if not intake.submissions and not intake.rejected:
@@ -72,11 +73,11 @@ def grade_class(
     written: list[Path] = []
 
     def write_feedback_of(students: list[str]) -> None:
-        written.extend(write_feedback(config, assignment, students, out, log=log))
+        written.extend(write_feedback(config, facts, students, out, log=log))
 
     run = grade(
         root,
-        assignment,
+        facts,
         intake.submissions,
         config=config,
         rejected=intake.rejected,

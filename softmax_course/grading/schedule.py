@@ -8,7 +8,6 @@ hash and outcome of each submission, so a re-run skips what it already graded.
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import os
@@ -23,24 +22,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dask
-import nbformat
 from distributed import Client, Future, LocalCluster, as_completed
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.utils import is_grade, is_solution
 from tqdm import tqdm
 from traitlets.config import Config
 
 from softmax_course.course import CourseError, nbgrader_api
+from softmax_course.grading.assignment import Assignment
 from softmax_course.grading.autograde import (
     Autograder,
     NotebookJob,
     NotebookResult,
     SubmissionError,
     execute_on_worker,
-    one_engine_per_database,
 )
 from softmax_course.grading.intake import Rejected, Submission
+from softmax_course.grading.nbgrader_internals import one_engine_per_database
 from softmax_course.grading.preprocessors.limited_execute import LimitedExecute
 from softmax_course.sandbox.kernel_pool import KernelPoolPlugin, resize_worker_pool
 from softmax_course.sandbox.spec import Limits
@@ -108,37 +106,6 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def source_notebooks(coursedir: CourseDirectory, assignment: str) -> list[Path]:
-    """Return the instructor's notebooks of `assignment` (in solutions/)."""
-    folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-    notebooks = sorted(folder.glob("*.ipynb"))
-    if not notebooks:
-        raise CourseError(
-            f"no assignment '{assignment}' in {folder.parent} (no notebooks in {folder})"
-        )
-    return notebooks
-
-
-def warm_modules(notebooks: Sequence[Path]) -> list[str]:
-    """Return the modules imported by the locked code cells, which every submission runs first."""
-    modules: list[str] = []
-    for path in notebooks:
-        for cell in nbformat.read(path, as_version=4).cells:
-            locked = cell.get("metadata", {}).get("nbgrader", {}).get("locked", False)
-            if cell.cell_type != "code" or not locked or is_solution(cell) or is_grade(cell):
-                continue
-            try:
-                tree = ast.parse(cell.source)
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                if isinstance(node, ast.Import):
-                    modules += [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    modules.append(node.module)
-    return list(dict.fromkeys(modules))
-
-
 def kernel_limits(config: Config) -> Limits:
     """Return the sandbox limits for this course's kernels: CPU time follows the notebook limit.
 
@@ -150,17 +117,6 @@ def kernel_limits(config: Config) -> Limits:
     if notebook_timeout < 0:
         return limits
     return replace(limits, cpu_seconds=max(limits.cpu_seconds, 2 * notebook_timeout))
-
-
-def kernel_name(notebooks: Sequence[Path]) -> str:
-    """Return the kernel the assignment's notebooks ask for."""
-    names = {
-        nbformat.read(p, as_version=4).metadata.get("kernelspec", {}).get("name") for p in notebooks
-    }
-    names.discard(None)
-    if len(names) > 1:
-        raise CourseError(f"the notebooks ask for different kernels: {sorted(names)}")
-    return names.pop() if names else "python3"
 
 
 def ensure_in_gradebook(root: Path, config: Config, assignment: str) -> None:
@@ -249,7 +205,7 @@ def grading_logger(log_file: Path | None) -> logging.Logger:
 
 def grade(
     root: Path,
-    assignment: str,
+    assignment: Assignment,
     submissions: Sequence[Submission],
     *,
     config: Config,
@@ -268,10 +224,9 @@ def grade(
     """
     started = time.perf_counter()
     coursedir = CourseDirectory(config=config)
-    sources = source_notebooks(coursedir, assignment)
-    ensure_in_gradebook(root, config, assignment)
+    ensure_in_gradebook(root, config, assignment.name)
     ledger = Ledger(Path(coursedir.root) / coursedir.autograded_directory / LEDGER_NAME)
-    run = GradingRun(assignment, rejected=list(rejected), workers=workers or cores())
+    run = GradingRun(assignment.name, rejected=list(rejected), workers=workers or cores())
 
     with one_engine_per_database():
         _grade(
@@ -279,7 +234,7 @@ def grade(
             run,
             ledger,
             config,
-            sources,
+            assignment,
             force=force,
             scheduler=scheduler,
             progress=progress,
@@ -296,7 +251,7 @@ def _grade(
     run: GradingRun,
     ledger: Ledger,
     config: Config,
-    sources: Sequence[Path],
+    assignment: Assignment,
     *,
     force: bool,
     scheduler: str | None,
@@ -305,7 +260,7 @@ def _grade(
     on_graded: Callable[[list[str]], object] | None,
 ) -> None:
     coursedir = CourseDirectory(config=config)
-    names = [path.stem for path in sources]
+    names = assignment.notebooks
     todo: deque[Submission] = deque()
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         for submission in submissions:
@@ -325,7 +280,7 @@ def _grade(
             run,
             ledger,
             config,
-            sources,
+            assignment,
             scheduler=scheduler,
             progress=progress,
             log=log,
@@ -338,7 +293,7 @@ def _grade_in_parallel(
     run: GradingRun,
     ledger: Ledger,
     config: Config,
-    sources: Sequence[Path],
+    assignment: Assignment,
     *,
     scheduler: str | None,
     progress: bool,
@@ -359,8 +314,8 @@ def _grade_in_parallel(
                 run.workers = len(client.scheduler_info(n_workers=-1).get("workers", {})) or 1
             plugin = KernelPoolPlugin(
                 name=f"softmax-course-kernel-pool-{uuid.uuid4().hex[:12]}",
-                kernel_name=kernel_name(sources),
-                warm_modules=warm_modules(sources),
+                kernel_name=assignment.kernel_name,
+                warm_modules=assignment.warm_modules,
                 env={"NBGRADER_EXECUTION": "autograde"},
                 preload=[execute_on_worker.__module__],
                 hide_paths=[str(Path(CourseDirectory(config=config).root).resolve())],
@@ -368,7 +323,7 @@ def _grade_in_parallel(
             )
             client.register_plugin(plugin, name=plugin.name)
             try:
-                autograder = Autograder(config, staging, log, pool=plugin.name)
+                autograder = Autograder(config, staging, log, assignment, pool=plugin.name)
                 coordinator = _Coordinator(client, autograder, run, ledger, bar, on_graded)
                 try:
                     coordinator.grade(todo)
@@ -403,7 +358,8 @@ class _Coordinator:
         self.completed = as_completed()
         self.jobs: dict[str, NotebookJob] = {}  # by Dask key
         self.futures: dict[str, Future] = {}  # not yet collected, by Dask key
-        self.results: dict[str, list[NotebookResult]] = {}  # by student, until all are back
+        self.results: dict[str, list[tuple[NotebookJob, NotebookResult]]] = {}  # by student
+        self.changes: dict[str, dict[str, list[str]]] = {}  # by student, until saved
         self.expected: dict[str, int] = {}
         self.began: dict[str, float] = {}
         self.digests: dict[str, str] = {}
@@ -442,15 +398,16 @@ class _Coordinator:
         self.began[student] = time.perf_counter()
         self.digests[student] = submission.digest
         try:
-            jobs = self.autograder.sanitize(self.run.assignment, student)
+            sanitized = self.autograder.sanitize(student)
         except SubmissionError as exc:
             return self.fail(student, str(exc))
         except Exception as exc:  # whatever else one submission does, the others go on
             return self.fail(student, f"could not sanitize: {type(exc).__name__}: {exc}")
-        if not jobs:
+        if not sanitized.jobs:
             return self.fail(student, "no notebook of the assignment in the submission")
-        self.results[student], self.expected[student] = [], len(jobs)
-        for job in jobs:
+        self.results[student], self.expected[student] = [], len(sanitized.jobs)
+        self.changes[student] = sanitized.changes
+        for job in sanitized.jobs:
             future = self.client.submit(execute_on_worker, job, pure=False)
             self.jobs[future.key], self.futures[future.key] = job, future
             self.completed.add(future)
@@ -473,18 +430,19 @@ class _Coordinator:
             raise CourseError(result.error.removeprefix("could not execute: "))
         if result.protection:
             self.run.protection[result.protection] += 1
-        self.results[job.student].append(result)
+        self.results[job.student].append((job, result))
         if len(self.results[job.student]) < self.expected[job.student]:
             return
-        results = self.results.pop(job.student)
-        errors = [f"{r.notebook}.ipynb: {r.error}" for r in results if r.error]
+        done = self.results.pop(job.student)
+        changes = self.changes.pop(job.student, {})
+        errors = [f"{r.notebook}.ipynb: {r.error}" for _, r in done if r.error]
         if errors:
-            return self.fail(job.student, "; ".join(errors), retry=any(r.retry for r in results))
+            return self.fail(job.student, "; ".join(errors), retry=any(r.retry for _, r in done))
         try:
-            self.autograder.save(results)
+            saved = self.autograder.save(done, changes)
         except Exception as exc:
             return self.fail(job.student, f"could not save the grades: {exc}", retry=True)
-        note = "; ".join(self.autograder.notes)
+        note = "; ".join(saved.notes)
         self.finish(Outcome(job.student, "graded", "", self.elapsed(job.student), note))
         self.graded.append(job.student)
 
@@ -494,9 +452,10 @@ class _Coordinator:
 
     def fail(self, student: str, reason: str, *, retry: bool = False) -> None:
         """Record a submission that could not be graded; `retry` it next run if not its fault."""
-        if self.autograder.autograded_folder(self.run.assignment, student).is_dir():
+        if self.autograder.autograded_folder(student).is_dir():
             reason += " (the previous grade is kept)"
-        self.autograder.discard(self.run.assignment, student)
+        self.changes.pop(student, None)
+        self.autograder.discard(student)
         self.finish(Outcome(student, "failed", reason, self.elapsed(student)), remember=not retry)
 
     def finish(self, outcome: Outcome, *, remember: bool = True) -> None:

@@ -408,6 +408,11 @@ def cell_changes(submitted: NotebookNode, released: NotebookNode) -> list[str]:
     return [str(change) for change in find_changes(submitted, released)]
 
 
+def graded_changes(submitted: NotebookNode, released: NotebookNode) -> list[str]:
+    """Return one line per change that grading undoes (changes marked info left out)."""
+    return [change.text for change in find_changes(submitted, released) if not change.info]
+
+
 # Putting the notebook back as released.
 
 
@@ -533,27 +538,27 @@ def _unique_ids(cells: list[dict]) -> None:
 class RestoreFromRelease(NbGraderPreprocessor):
     """Sanitize step: put a submission back as released, then let nbgrader check it."""
 
-    changes = Dict(help="What each notebook restored last changed (not info), by notebook name")
+    released = Dict(
+        help="Release notebooks by name (read once per run); others are read from the release "
+        "folder"
+    )
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
-        """Restore `nb` from exercises/<assignment>/<notebook>.ipynb; log what was changed."""
+        """Restore `nb` from its release notebook (exercises/<assignment>/<notebook>.ipynb)."""
         info = resources.get("nbgrader", {})
-        coursedir = CourseDirectory(config=self.config)
-        path = (
-            Path(
-                coursedir.format_path(coursedir.release_directory, ".", info.get("assignment", ""))
+        released = self.released.get(info.get("notebook", ""))
+        if released is None:
+            coursedir = CourseDirectory(config=self.config)
+            folder = coursedir.format_path(
+                coursedir.release_directory, ".", info.get("assignment", "")
             )
-            / f"{info.get('notebook', '')}.ipynb"
-        )
-        try:
-            released = nbformat.read(path, as_version=4)
-        except Exception as exc:
-            self.log.warning("Not restored from the release (%s: %s)", type(exc).__name__, exc)
-            return nb, resources
-        changes = find_changes(nb, released)
-        for change in changes:
-            self.log.warning("%s: %s", info.get("student", "?"), change)
-        self.changes[info.get("notebook", "")] = [c.text for c in changes if not c.info]
+            try:
+                released = nbformat.read(
+                    Path(folder) / f"{info.get('notebook', '')}.ipynb", as_version=4
+                )
+            except Exception as exc:
+                self.log.warning("Not restored from the release (%s: %s)", type(exc).__name__, exc)
+                return nb, resources
         return restore_from_release(nb, released), resources
