@@ -38,6 +38,7 @@ from nbgrader.converters import Autograde
 from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import CheckCellMetadata, Execute, IgnorePattern, LimitOutput
+from nbgrader.utils import determine_grade, is_grade, is_solution
 from traitlets.config import Config
 
 from softmax_course.course import CourseError
@@ -50,7 +51,7 @@ from softmax_course.grading.preprocessors.restore_from_release import (
     RestoreFromRelease,
     graded_changes,
 )
-from softmax_course.notebooks import read_notebook
+from softmax_course.notebooks import failure_message, read_notebook
 from softmax_course.sandbox.kernel_pool import KernelPool, worker_pool
 from softmax_course.sandbox.spec import hand_over, kernel_protection, memory_capped
 from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
@@ -161,8 +162,9 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
         for top in sorted(tops):  # the kernel is ready: give the copies to its uid
             hand_over(top, folder)
         # ExecutePreprocessor.preprocess, awaited on the pool's loop with the pool's kernel.
-        executor = LimitedExecute(config=config, resources={"metadata": {"path": str(folder)}})
+        executor = LimitedExecute(config=config)
         executor.nb, executor.km, executor.owns_km = nb, manager, False
+        executor.resources = {"metadata": {"path": str(folder)}}
         try:
             async with executor.async_setup_kernel():
                 if job.files:
@@ -224,6 +226,18 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
 def execute_on_worker(job: NotebookJob) -> NotebookResult:
     """Dask task: execute one notebook with the kernel pool of the worker it runs on."""
     return execute(job, worker_pool(job.pool))
+
+
+def test_messages(nb: NotebookNode) -> dict[str, str]:
+    """Return each autograded test cell's failure message ('' if it got all its points)."""
+    messages = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            score, most = determine_grade(cell)
+            messages[cell.metadata.nbgrader["grade_id"]] = (
+                "" if score is not None and score >= most else failure_message(cell)
+            )
+    return messages
 
 
 def fill_outputs(sanitized: str, result: NotebookResult) -> tuple[NotebookNode, list[str]]:
@@ -297,10 +311,12 @@ class Sanitized:
 
 @dataclass(frozen=True)
 class Saved:
-    """A saved submission: its autograded folder, and what the report should say about it."""
+    """A saved submission: its autograded folder, what the report should say about it, and
+    each test cell's failure message by notebook and grade_id."""
 
     folder: Path
     notes: list[str]
+    messages: dict[str, dict[str, str]]
 
 
 class Autograder:
@@ -435,11 +451,12 @@ class Autograder:
         """
         student = done[0][0].student
         folder = self.staging / student / self.assignment.name
-        flagged = {}
+        flagged, messages = {}, {}
         try:
             for job, result in done:
                 nb, cells = fill_outputs(job.source, result)
                 nbformat.write(nb, folder / f"{job.notebook}.ipynb")
+                messages[job.notebook] = test_messages(nb)
                 if cells:
                     flagged[job.notebook] = cells
             with self._converting(student):
@@ -454,7 +471,7 @@ class Autograder:
             f"{name}.ipynb: tampering suspected: {', '.join(cells)}"
             for name, cells in sorted(flagged.items())
         ]
-        return Saved(self.autograded_folder(student), notes)
+        return Saved(self.autograded_folder(student), notes, messages)
 
     def discard(self, student: str) -> None:
         """Remove a submission's staging copy."""

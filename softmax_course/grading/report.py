@@ -21,15 +21,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen before pyplot loads)
-import nbformat  # noqa: E402
 from nbgrader.api import Gradebook, MissingEntry  # noqa: E402
 from nbgrader.coursedir import CourseDirectory  # noqa: E402
 from nbgrader.plugins import CsvExportPlugin  # noqa: E402
-from nbgrader.utils import determine_grade, is_grade, is_solution  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
-from softmax_course.grading.schedule import LEDGER_NAME, GradingRun, Ledger  # noqa: E402
-from softmax_course.notebooks import failure_message  # noqa: E402
+from softmax_course.grading.schedule import GradingRun  # noqa: E402
 
 BAR_COLOUR = "#4878a8"
 FAIL_COLOUR = "#c0504d"
@@ -127,62 +124,42 @@ def export_grades(config: Config, assignment: str, path: Path) -> Path:
     return path
 
 
-def test_messages(folder: Path, notebook: str) -> dict[str, str]:
-    """Return each test cell of an autograded notebook with its failure message ('' if passed)."""
-    path = folder / f"{notebook}.ipynb"
-    if not path.is_file():
-        return {}
-    messages = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
-            score, most = determine_grade(cell)
-            messages[cell.metadata.nbgrader["grade_id"]] = (
-                "" if score is not None and score >= most else failure_message(cell)
-            )
-    return messages
-
-
 def class_results(config: Config, run: GradingRun) -> ClassResults:
-    """Gather scores from the gradebook and failure messages from the autograded notebooks."""
+    """Gather scores from the gradebook, and what the run knows of each student (its outcome,
+    or the one recorded by an earlier run: note, failure reason, test messages)."""
     coursedir = CourseDirectory(config=config)
-    ledger = Ledger(Path(coursedir.root) / coursedir.autograded_directory / LEDGER_NAME)
     assignment = run.assignment
-    problems = {o.student: o.reason for o in run.outcomes if o.status == "failed"}
-    notes = {o.student: o.note for o in run.outcomes if o.status == "graded"}
+    latest = {**run.recorded, **{o.student: o for o in run.outcomes}}
+    problems = {s: o.reason for s, o in latest.items() if o.status == "failed"}
     students = []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         max_score = gradebook.find_assignment(assignment).max_score
-        names = sorted({s.id for s in gradebook.students} | set(problems))
-        for student in names:
-            problem = problems.get(student) or (
-                ledger.get(assignment, student).get("reason", "")
-                if ledger.get(assignment, student).get("status") == "failed"
-                else ""
-            )
+        for student in sorted({s.id for s in gradebook.students} | set(problems)):
+            outcome = latest.get(student)
+            problem = problems.get(student, "")
             try:
                 submission = gradebook.find_submission(assignment, student)
             except MissingEntry:
                 if problem:
                     students.append(StudentResult(student, None, max_score, problem=problem))
                 continue
-            folder = Path(
-                coursedir.format_path(coursedir.autograded_directory, student, assignment)
+            # A failed re-submission keeps the previous grade: and its messages.
+            earlier = run.recorded.get(student)
+            messages = (outcome.messages if outcome else {}) or (
+                earlier.messages if earlier else {}
             )
-            cells = []
-            for notebook in submission.notebooks:
-                messages = test_messages(folder, notebook.name)
-                for grade in notebook.grades:
-                    if grade.auto_score is None or grade.name not in messages:
-                        continue
-                    cells.append(
-                        CellResult(
-                            notebook.name,
-                            grade.name,
-                            grade.auto_score,
-                            grade.max_score,
-                            messages.get(grade.name, ""),
-                        )
-                    )
+            cells = [
+                CellResult(
+                    notebook.name,
+                    grade.name,
+                    grade.auto_score,
+                    grade.max_score,
+                    messages[notebook.name][grade.name],
+                )
+                for notebook in submission.notebooks
+                for grade in notebook.grades
+                if grade.auto_score is not None and grade.name in messages.get(notebook.name, {})
+            ]
             graded = bool(cells) or any(
                 g.auto_score is not None or g.manual_score is not None
                 for nb in submission.notebooks
@@ -197,7 +174,7 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                     cells,
                     problem,
                     bool(submission.needs_manual_grade),
-                    notes.get(student, ledger.get(assignment, student).get("note", "")),
+                    outcome.note if outcome is not None and not problem else "",
                 )
             )
     return ClassResults(assignment, max_score, students, run)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dask
+import nbformat
 from distributed import Client, Future, LocalCluster, as_completed
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
@@ -36,6 +37,7 @@ from softmax_course.grading.autograde import (
     NotebookResult,
     SubmissionError,
     execute_on_worker,
+    test_messages,
 )
 from softmax_course.grading.intake import Rejected, Submission
 from softmax_course.grading.nbgrader_internals import one_engine_per_database
@@ -55,6 +57,7 @@ class Outcome:
     reason: str = ""  # why a failed submission could not be graded
     seconds: float = 0.0  # time from sanitizing to saving
     note: str = ""  # graded, but: the kernel died, tampering suspected, ...
+    messages: dict[str, dict[str, str]] = field(default_factory=dict)  # notebook, test: failure
 
 
 @dataclass
@@ -67,6 +70,7 @@ class GradingRun:
     seconds: float = 0.0
     workers: int = 0
     protection: Counter[str] = field(default_factory=Counter)  # kernels per sandbox protection
+    recorded: dict[str, Outcome] = field(default_factory=dict)  # latest outcome of every student
 
     def count(self, status: str) -> int:
         """Return how many submissions ended with `status`."""
@@ -87,6 +91,19 @@ class Ledger:
         """Return what was recorded for a submission, or an empty dict."""
         return self.entries.get(assignment, {}).get(student, {})
 
+    def outcomes(self, assignment: str) -> dict[str, Outcome]:
+        """Return the latest recorded outcome of each student ("graded" or "failed")."""
+        return {
+            student: Outcome(
+                student,
+                entry.get("status", ""),
+                entry.get("reason", ""),
+                note=entry.get("note", ""),
+                messages=entry.get("messages", {}),
+            )
+            for student, entry in self.entries.get(assignment, {}).items()
+        }
+
     def record(self, assignment: str, student: str, digest: str, outcome: Outcome) -> None:
         """Record a submission's hash and outcome, and write the ledger atomically."""
         self.entries.setdefault(assignment, {})[student] = {
@@ -94,6 +111,7 @@ class Ledger:
             "status": outcome.status,
             "reason": outcome.reason,
             "note": outcome.note,
+            "messages": outcome.messages,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         scratch = self.path.with_suffix(".tmp")
@@ -155,6 +173,25 @@ def is_graded(
     except MissingEntry:
         return False
     return any(grade.auto_score is not None for nb in submission.notebooks for grade in nb.grades)
+
+
+def unchanged(
+    coursedir: CourseDirectory, assignment: Assignment, student: str, before: dict
+) -> Outcome:
+    """Return the outcome of a submission graded before, with its note and messages.
+
+    A ledger written before messages were recorded gets them from the autograded notebooks.
+    """
+    messages = before.get("messages")
+    if messages is None:
+        folder = Path(
+            coursedir.format_path(coursedir.autograded_directory, student, assignment.name)
+        )
+        messages = {
+            name: test_messages(nbformat.read(folder / f"{name}.ipynb", as_version=4))
+            for name in assignment.notebooks
+        }
+    return Outcome(student, "unchanged", note=before.get("note", ""), messages=messages)
 
 
 @contextmanager
@@ -242,6 +279,7 @@ def grade(
             on_graded=on_graded,
         )
     run.outcomes.sort(key=lambda outcome: outcome.student)
+    run.recorded = ledger.outcomes(assignment.name)
     run.seconds = time.perf_counter() - started
     return run
 
@@ -271,7 +309,7 @@ def _grade(
             elif before.get("status") == "failed":
                 run.outcomes.append(Outcome(submission.student, "failed", before.get("reason", "")))
             elif is_graded(coursedir, gradebook, run.assignment, submission.student, names):
-                run.outcomes.append(Outcome(submission.student, "unchanged"))
+                run.outcomes.append(unchanged(coursedir, assignment, submission.student, before))
             else:
                 todo.append(submission)
     if todo:
@@ -443,7 +481,9 @@ class _Coordinator:
         except Exception as exc:
             return self.fail(job.student, f"could not save the grades: {exc}", retry=True)
         note = "; ".join(saved.notes)
-        self.finish(Outcome(job.student, "graded", "", self.elapsed(job.student), note))
+        self.finish(
+            Outcome(job.student, "graded", "", self.elapsed(job.student), note, saved.messages)
+        )
         self.graded.append(job.student)
 
     def elapsed(self, student: str) -> float:
