@@ -41,10 +41,11 @@ PENDING_CHAPTERS = {"book/argmax", "book/softmax", "book/softmax-properties"}
 
 ALLOWED_TOKENS = re.compile(
     r"\b(?:float16|float32|float64|int32|int64|log2|log10|1935|1936)\b"  # dtypes, citations
+    r"|\bstep [1-9]\b"  # numbered steps of a recipe, like the numbers of an ordered list
     r"|\(1,\s*(?:1,\s*)*(?:…|\\dots|\\ldots)?,?\s*1\)",  # the ones vector (1, 1, 1), (1, …, 1)
     re.IGNORECASE,
 )
-"""Digits that are names or citations, not values: allowed anywhere in prose."""
+"""Digits that are names, citations or step numbers, not values: allowed anywhere in prose."""
 
 CODE_DIRECTIVES = {"code-cell", "code", "code-block", "literalinclude", "include", "raw"}
 """Directives whose body is code, never prose."""
@@ -350,6 +351,7 @@ FLAGGED = {
     "legend": '```{code-cell} ipython3\nax.plot(x, label=f"T = 50, {t}")\n```',
     "math role": "the value {math}`p = 0.2`.",
     "display math": "$$\np_1 = 0.684\n$$",
+    "a step that is a value": "the largest step 10 times over",
 }
 
 CLEAN = {
@@ -364,6 +366,7 @@ CLEAN = {
     ),
     "allowed tokens": "In float32 and float64, along $(1, 1, 1)$ or (1, …, 1) (Fisher, 1936).",
     "lists and integer code": "1. First, with `axis=-1`.\n2. Then [a link](https://x.org/2024/5).",
+    "numbered steps": "**Step 1, the exponentials.** Then step 2.",
     "caption with glue": (
         "```{code-cell} ipython3\n:mystnb:\n:  figure:\n:    caption: Fixed at\n"
         ":      {glue:text}`ch4_z:.2f`.\n:    name: fig-2\n"
