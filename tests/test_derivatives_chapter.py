@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
@@ -80,12 +81,49 @@ def test_only_the_diagonal_is_positive() -> None:
 def test_example_jacobian_matches_finite_differences() -> None:
     difference = np.abs(softmax_jacobian(RAW_OUTPUTS) - numerical_jacobian(softmax, RAW_OUTPUTS))
     assert difference.max() < 1e-9
+    # The page: below the rounding error eps / h of central differences with the default h.
+    h = inspect.signature(numerical_jacobian).parameters["h"].default
+    assert h == 1e-6
+    assert difference.max() < np.finfo(np.float64).eps / h
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_random_jacobians_match_finite_differences(seed: int) -> None:
     z = np.random.default_rng(seed).normal(scale=2.0, size=6)
     assert_allclose(softmax_jacobian(z), numerical_jacobian(softmax, z), atol=1e-8)
+
+
+# The Jacobian is singular: it ignores exactly the direction (1, ..., 1)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 10])
+@pytest.mark.parametrize("seed", range(3))
+def test_jacobian_has_rank_n_minus_1_and_null_space_ones(n: int, seed: int) -> None:
+    z = np.random.default_rng(seed).normal(scale=2.0, size=n)
+    J = softmax_jacobian(z)
+    assert np.linalg.matrix_rank(J) == n - 1
+    assert np.abs(J @ np.ones(n)).max() < 4 * np.finfo(np.float64).eps
+    # The singular vector of the one zero singular value is (1, ..., 1) / sqrt(n).
+    _, values, vt = np.linalg.svd(J)
+    assert values[-1] < 1e-15 and values[-2] > 1e-6
+    assert_allclose(np.abs(vt[-1]), np.full(n, 1 / np.sqrt(n)), atol=1e-8)
+
+
+def test_equal_incoming_gradient_passes_back_as_zero_and_others_do_not() -> None:
+    ones = np.ones(3)
+    assert np.abs(softmax_vjp(RAW_OUTPUTS, ones)).max() < 4 * np.finfo(np.float64).eps
+    assert np.abs(softmax_vjp(RAW_OUTPUTS, 7.5 * ones)).max() < 40 * np.finfo(np.float64).eps
+    assert not np.allclose(softmax_jacobian(RAW_OUTPUTS), 0.0)
+    for g in np.random.default_rng(0).normal(size=(20, 3)):
+        assert np.abs(softmax_vjp(RAW_OUTPUTS, g)).max() > 1e-6
+
+
+def test_slope_rounds_to_exactly_zero_from_37_on() -> None:
+    far = np.tile(RAW_OUTPUTS, (200, 1))
+    far[:, 0] = np.arange(200)
+    zero = far[softmax_jacobian(far)[:, 0, 0] == 0.0, 0]
+    assert zero[0] == 37.0 and np.array_equal(zero, np.arange(37.0, 200.0))
+    assert np.all(softmax(far[37:])[:, 0] == 1.0)
 
 
 # SymPy: the quotient rule and the closed form
@@ -207,3 +245,21 @@ def test_every_glue_name_is_prefixed_and_defined() -> None:
     assert not undefined
     assert "(softmax-derivatives)=" in text
     assert "name: fig-softmax-derivative-vs-argmax" in text
+
+
+def test_corrected_statements_stay_corrected() -> None:
+    text = " ".join(CHAPTER.read_text().split())
+    for gone in (
+        "always receives some signal",
+        "for any size",
+        "That is a proof",
+        "SymPy proves",
+        "next lesson in the series",
+        "some optimisers do",
+        "last digit",
+    ):
+        assert gone not in text, gone
+    assert "## A proof for any number of classes" in CHAPTER.read_text()
+    assert "f' = \\delta_{ij}\\, e^{z_i}" in text  # the index argument, for every n
+    assert "SymPy checks the sizes" in text
+    assert "never the zero matrix" in text and "rank $n - 1$" in text

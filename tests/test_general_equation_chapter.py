@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from softmax_course.lessons.example import RAW_OUTPUTS
 from softmax_course.lessons.maths import log_softmax, logsumexp, numerical_jacobian, softmax
+from softmax_course.lessons.prose import numbers, power_of_ten
 from tests.conftest import ROOT
 
 PAGE = ROOT / "book" / "softmax-general-equation.md"
@@ -45,7 +46,23 @@ def test_two_classes_is_the_sigmoid_of_the_difference() -> None:
     rng = np.random.default_rng(0)
     for a, b in rng.normal(scale=5, size=(100, 2)):
         assert_allclose(softmax([a, b])[0], scipy.special.expit(a - b), rtol=1e-12)
-    stated(float(softmax(RAW_OUTPUTS[:2])[0]), "0.8618")
+
+
+# --- numbers written for prose -----------------------------------------------------------
+
+
+def test_power_of_ten_reads_as_the_page_shows_it() -> None:
+    assert power_of_ten(float(np.finfo(np.float64).max)) == "1.8 × 10³⁰⁸"
+    assert power_of_ten(float(np.finfo(np.float32).max)) == "3.4 × 10³⁸"
+    assert power_of_ten(float(np.finfo(np.float64).eps)) == "2.2 × 10⁻¹⁶"
+    assert power_of_ten(1e-6, 0) == "10⁻⁶"
+    assert power_of_ten(-3e-5, 0) == "\u22123 × 10⁻⁵"
+
+
+def test_numbers_reads_as_a_tuple_with_typographic_minus() -> None:
+    assert numbers([1000.0, 999.0, 998.0]) == "(1000, 999, 998)"
+    assert numbers([100.0, -100.0]) == "(100, \u2212100)"
+    assert numbers((2, 3), "d") == "(2, 3)"
 
 
 # --- batches -----------------------------------------------------------------------------
@@ -88,6 +105,30 @@ def test_sum_without_keepdims_fails_on_2x3_and_is_silently_wrong_on_3x3() -> Non
 
 
 # --- overflow and underflow --------------------------------------------------------------
+
+
+def test_exact_zero_and_one_are_floating_point_not_mathematics() -> None:
+    import mpmath
+
+    mpmath.mp.dps = 400
+    exact = [mpmath.e**0 / (mpmath.e**0 + mpmath.e**800), 1 / (1 + mpmath.e**-800)]
+    assert 0 < exact[0] < 1 and 0 < exact[1] < 1  # strictly inside in exact arithmetic
+    assert_array_equal(softmax([0.0, 800.0]), [0.0, 1.0])  # exactly 0 and 1 in float64
+    half_epsilon = np.finfo(np.float64).eps / 2
+    stated(float(np.log(1 / half_epsilon)), "36.7")
+    stated(float(-np.log(np.finfo(np.float64).smallest_subnormal)), "744.4")
+    assert softmax([0.0, 36.8])[1] == 1.0 and softmax([0.0, 36.6])[1] < 1.0
+    assert softmax([0.0, 745.5])[0] == 0.0 and softmax([0.0, 743.5])[0] > 0.0
+
+
+def test_stable_softmax_gives_the_float64_nearest_the_truth() -> None:
+    import mpmath
+
+    mpmath.mp.dps = 50
+    for raw in ([1000.0, 0.0], [0.0, 36.0], [3.0, -2.0, 0.5]):
+        e = [mpmath.e ** mpmath.mpf(x) for x in raw]
+        nearest = [float(x / sum(e)) for x in e]
+        assert_allclose(softmax(raw), nearest, rtol=2 * np.finfo(np.float64).eps)
 
 
 def test_overflow_limits() -> None:
@@ -189,6 +230,13 @@ def test_log_of_softmax_loses_digits_near_the_underflow_limit() -> None:
     edge = np.array([0.0, 740.0])
     stated(float(log_softmax(edge)[0]), "-740.0000")
     stated(float(np.log(softmax(edge))[0]), "-739.9974")
+    tiny = np.finfo(np.float64).smallest_subnormal
+    assert int(np.floor(np.log2(np.exp(-740.0) / tiny))) + 1 == 7  # significant bits left
+
+
+def test_logsumexp_of_a_huge_input_is_the_nearest_float() -> None:
+    assert -1000.0 < np.log(np.spacing(1000.0) / 2)
+    assert logsumexp([1000.0, 0.0]) == 1000.0
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e4])
@@ -198,6 +246,7 @@ def test_against_scipy_on_random_inputs(scale: float) -> None:
     log_p_error = np.abs(log_softmax(batch) - scipy.special.log_softmax(batch, axis=-1)) / scale
     assert lse_error.max() < 1e-15
     assert log_p_error.max() < 1e-15
+    assert max(lse_error.max(), log_p_error.max()) <= 4 * np.finfo(np.float64).eps
     assert_allclose(softmax(batch), scipy.special.softmax(batch, axis=-1), rtol=1e-10, atol=1e-300)
 
 
@@ -247,6 +296,19 @@ def test_moving_one_raw_output_keeps_the_other_ratio() -> None:
         assert_allclose(moved[0] / moved[2], p[0] / p[2], rtol=1e-12)
 
 
+def test_plain_gradient_steps_sum_to_zero_and_adams_first_step_does_not() -> None:
+    p = softmax(RAW_OUTPUTS)
+    gradient = p - np.array([1.0, 0.0, 0.0])
+    assert abs(gradient.sum()) < 1e-15
+    # Adam's first step, with bias correction: m_hat = g and v_hat = g**2.
+    beta1, beta2, lr, eps = 0.9, 0.999, 0.1, 1e-8
+    m_hat = (1 - beta1) * gradient / (1 - beta1)
+    v_hat = (1 - beta2) * gradient**2 / (1 - beta2)
+    adam_step = -lr * m_hat / (np.sqrt(v_hat) + eps)
+    assert_allclose(adam_step, -lr * gradient / (np.abs(gradient) + eps), rtol=1e-12)
+    stated(float(adam_step.sum()), "-0.1000")
+
+
 def test_temperature_path_runs_from_centre_to_setosa_corner() -> None:
     assert_allclose(softmax(RAW_OUTPUTS / 1e6), 1 / 3, atol=1e-6)
     assert (softmax(RAW_OUTPUTS / 0.01)[1:] < 1e-50).all()
@@ -269,7 +331,7 @@ def page_text() -> str:
 
 def test_every_glue_used_in_prose_is_defined_with_the_chapter_prefix() -> None:
     text = page_text()
-    used = set(re.findall(r"\{glue:text\}`([a-z0-9_]+):", text))
+    used = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)[:`]", text))
     defined = set(re.findall(r'glue\(f?"([a-z0-9_{}]+)"', text))
     expanded = set()
     for name in defined:
@@ -281,6 +343,16 @@ def test_every_glue_used_in_prose_is_defined_with_the_chapter_prefix() -> None:
             expanded.add(name)
     assert used <= expanded, used - expanded
     assert all(name.startswith("ch4_") for name in expanded)
+
+
+def test_corrected_statements_stay_corrected() -> None:
+    text = " ".join(page_text().split())
+    assert "(general-stable-softmax)=\n## The fix: subtract the maximum" in page_text()
+    for gone in ("never gives a 0 or a 1", "some optimisers do", "every digit", "last digit"):
+        assert gone not in text, gone
+    for link in ("{ref}`properties-sigmoid`", "{ref}`properties-shift`", "{ref}`general-masked`"):
+        assert link in text, link
+    assert "strictly* between $0$ and $1$" in text  # the mathematical statement, kept apart
 
 
 def test_one_deliberate_error_and_the_package_code_is_shown() -> None:
