@@ -16,6 +16,7 @@ ASSIGNMENTS: tuple[str, ...] = (
     "softmax-properties",
     "softmax-general-equation",
     "softmax-derivatives",
+    "cross-entropy",
 )
 """The graded assignments, one per chapter, in course order; one notebook each, of that name."""
 

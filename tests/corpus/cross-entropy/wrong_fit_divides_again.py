@@ -1,0 +1,16 @@
+"""Wrong: the gradient divided by N again, though cross_entropy_grad already averages.
+
+verdict: wrong
+message: do not divide again
+"""
+import numpy as np
+
+
+def fit_softmax_regression(X, y, steps, learning_rate):
+    W = np.zeros((X.shape[1], int(y.max()) + 1))
+    b = np.zeros(W.shape[1])
+    for _ in range(steps):
+        G = cross_entropy_grad(X @ W + b, y) / len(X)
+        W = W - learning_rate * X.T @ G
+        b = b - learning_rate * G.sum(axis=0)
+    return W, b
