@@ -178,6 +178,7 @@ def test_fused_form_is_exact_for_raw_outputs_of_plus_minus_1000() -> None:
         warnings.simplefilter("error")
         assert cross_entropy(extreme, 1) == 2000.0
         assert cross_entropy(extreme, 0) == 0.0
+        assert np.copysign(1.0, cross_entropy(extreme, 0)) == 1.0  # the page shows 0.0, not -0.0
         assert cross_entropy(extreme, 2) == 1000.0
         assert np.array_equal(cross_entropy_grad(extreme, 1), [1.0, -1.0, 0.0])
     with np.errstate(all="ignore"):
