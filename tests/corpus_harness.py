@@ -87,7 +87,11 @@ def reference_submission(assignment: str) -> nbformat.NotebookNode:
 
 
 def grade_class(
-    assignment: str, submissions: dict[str, nbformat.NotebookNode], course: Path
+    assignment: str,
+    submissions: dict[str, nbformat.NotebookNode],
+    course: Path,
+    *,
+    extra_config: str = "",
 ) -> dict[str, dict[str, CellGrade]]:
     """Autograde each submission with nbgrader in a scratch course; return grades by cell.
 
@@ -95,6 +99,9 @@ def grade_class(
     notebooks executed in parallel on local Dask workers.
     """
     shutil.copy(ROOT / "nbgrader_config.py", course)
+    if extra_config:  # settings of this class only, after the course's
+        with (course / "nbgrader_config.py").open("a") as config:
+            config.write("\n" + extra_config)
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     api = nbgrader_api(course)
     assert api.generate_assignment(assignment)["success"]

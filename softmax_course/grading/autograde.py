@@ -19,7 +19,6 @@ The assignment's facts come from one `Assignment` read per run; results pass as 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shutil
@@ -34,6 +33,7 @@ import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
@@ -54,13 +54,13 @@ from softmax_course.grading.preprocessors.restore_from_release import (
 from softmax_course.notebooks import failure_message, read_notebook
 from softmax_course.sandbox.kernel_pool import KernelPool, worker_pool
 from softmax_course.sandbox.spec import hand_over, kernel_protection, memory_capped
-from softmax_course.trusted import TrustedVerdict, kernel_points, tampering, verify_async
+from softmax_course.trusted import CellByCell, TrustedVerdict, kernel_points, tampering
 
 TRUSTED_TIMEOUT = 30.0
 """Most seconds each call of the trusted check may take in the student's kernel (or a cell's)."""
 
-UNVERIFIED = "not verified by the trusted check (the kernel died or ran out of time): look at it"
-"""The note on a submission whose in-kernel verdicts stand unchecked."""
+UNCONFIRMED = "UnconfirmedPass"
+"""The error name of a test cell whose pass the trusted check could not confirm."""
 
 WORKER_STEPS: tuple[type, ...] = (Execute, IgnorePattern, LimitOutputBytes, LimitOutput)
 """nbgrader's autograde preprocessors that run on a worker, in this order."""
@@ -107,6 +107,7 @@ class NotebookResult:
     retry: bool = False  # the error is the grading machinery's, not the submission's
     protection: str = ""  # how the kernel was sandboxed (softmax_course.sandbox.spec.Protection)
     verdicts: dict[str, TrustedVerdict] | None = None  # trusted check, by test cell grade_id
+    unconfirmed: dict[str, str] = field(default_factory=dict)  # checks not finished: why
     problem: str = ""  # graded anyway, but something went wrong (e.g. the kernel died)
 
 
@@ -115,39 +116,33 @@ def worker_config(config: Config) -> dict[str, dict[str, Any]]:
     return {name: dict(config[name]) for name in WORKER_CONFIG_SECTIONS if name in config}
 
 
-async def _trusted_verdicts(
+def _checker(
     executor: LimitedExecute, manager: AsyncKernelManager, job: NotebookJob
-) -> dict[str, TrustedVerdict] | None:
-    """Judge the test cells outside the kernel; None if the kernel is gone or time ran out."""
-    if not await manager.is_alive():
-        return None
-    per_call = min(TRUSTED_TIMEOUT, executor.timeout or TRUSTED_TIMEOUT)
-    check = verify_async(
+) -> CellByCell:
+    """Return the trusted check that judges each test cell right after it ran in the kernel."""
+    return CellByCell(
         executor.kc,
         nbformat.reads(job.trusted_source, as_version=4),
-        timeout=per_call,
+        timeout=min(TRUSTED_TIMEOUT, executor.timeout or TRUSTED_TIMEOUT),
+        budget=executor.notebook_timeout if executor.notebook_timeout >= 0 else None,
         kernel_alive=manager.is_alive,
         interrupt=manager.interrupt_kernel,
     )
-    limit = executor.notebook_timeout if executor.notebook_timeout >= 0 else None
-    try:
-        return await asyncio.wait_for(check, limit)
-    except TimeoutError:
-        return None
 
 
 def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
     """Run a sanitized notebook in a fresh kernel of `pool` as nbgrader's autograder would.
 
-    Cells run under LimitedExecute's limits (a cell, the whole notebook, outputs kept). Then, if
-    the job has the instructor's notebook, every test cell is judged with `trusted.verify_async`
-    outside the kernel. The result's `problem` says what went wrong: a timeout, a kernel that
-    died (the cells run before keep their outputs), a trusted check that could not run.
+    Cells run under LimitedExecute's limits (a cell, the whole notebook, outputs kept). If the
+    job has the instructor's notebook, each test cell is judged outside the kernel right after
+    it ran (`trusted.CellByCell`), before any later cell of the submission runs. The result's
+    `problem` says what went wrong: a timeout, a kernel that died (the cells run before keep
+    their outputs); `unconfirmed` lists the test cells whose check could not finish.
     """
     started = time.perf_counter()
     config = Config({name: dict(values) for name, values in job.config.items()})
     nb = nbformat.reads(job.source, as_version=4)
-    extra: dict[str, Any] = {"protection": "", "verdicts": None, "problem": ""}
+    extra: dict[str, Any] = {"protection": "", "verdicts": None, "problem": "", "unconfirmed": {}}
 
     async def in_kernel(manager: AsyncKernelManager, folder: Path) -> NotebookNode:
         extra["protection"] = kernel_protection(manager).value + (
@@ -175,11 +170,19 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
                     )
                 reply = await executor.async_wait_for_reply(executor.kc.kernel_info())
                 nb.metadata["language_info"] = reply["content"]["language_info"]
-                await executor.run_cells(nb)
                 if job.trusted_source:
-                    extra["verdicts"] = await _trusted_verdicts(executor, manager, job)
-                    if extra["verdicts"] is None:
-                        executor.problems.append(UNVERIFIED)
+                    checker = _checker(executor, manager, job)
+                    tests = checker.tests()
+
+                    async def check(cell: NotebookNode) -> None:
+                        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                        if grade_id in tests:
+                            await checker.check(grade_id)
+
+                    await executor.run_cells(nb, check)
+                    extra["verdicts"], extra["unconfirmed"] = checker.verdicts, checker.unconfirmed
+                else:
+                    await executor.run_cells(nb)
                 extra["problem"] = "; ".join(executor.problems)
             executor.set_widgets_metadata()
         finally:
@@ -240,11 +243,22 @@ def test_messages(nb: NotebookNode) -> dict[str, str]:
     return messages
 
 
-def fill_outputs(sanitized: str, result: NotebookResult) -> tuple[NotebookNode, list[str]]:
-    """Return the sanitized notebook with the worker's outputs, and the test cells flagged.
+@dataclass(frozen=True)
+class Filled:
+    """A sanitized notebook with a worker's outputs, and the test cells the trusted check
+    took points from: failed there (`flagged`), or not confirmed (`unconfirmed`, with why)."""
+
+    nb: NotebookNode
+    flagged: list[str]
+    unconfirmed: dict[str, str]
+
+
+def fill_outputs(sanitized: str, result: NotebookResult) -> Filled:
+    """Return the sanitized notebook with the worker's outputs, and what the check changed.
 
     A test cell where the kernel claimed more points than the trusted check gives gets one
-    error output with the trusted message instead, so nbgrader scores it as the check did.
+    error output with the trusted message instead, so nbgrader scores it as the check did. A
+    claimed pass the check could not confirm scores 0 too, saying so, for a person to grade.
     """
     nb = nbformat.reads(sanitized, as_version=4)
     if result.cells is None or len(result.cells) != len(nb.cells):
@@ -253,17 +267,33 @@ def fill_outputs(sanitized: str, result: NotebookResult) -> tuple[NotebookNode, 
         if cell.cell_type == "code":
             cell.outputs = [nbformat.from_dict(output) for output in executed["outputs"]]
             cell.execution_count = executed["execution_count"]
-    flagged: list[str] = []
-    if result.verdicts:
-        flagged = tampering(kernel_points(nb), result.verdicts)
-        for cell in nb.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if cell.cell_type == "code" and grade_id in flagged:
-                message = result.verdicts[grade_id].message or "failed the trusted check"
-                cell.outputs = [error_output("TrustedCheckFailed", message)]
+    claimed = kernel_points(nb)
+    flagged = tampering(claimed, result.verdicts or {})
+    unconfirmed = {
+        grade_id: why
+        for grade_id, why in result.unconfirmed.items()
+        if (claimed.get(grade_id) or 0) > 0
+    }
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code":
+            continue
+        if grade_id in flagged:
+            message = result.verdicts[grade_id].message or "failed the trusted check"
+            cell.outputs = [error_output("TrustedCheckFailed", message)]
+        elif grade_id in unconfirmed:
+            most = cell.metadata.nbgrader.get("points", 0)
+            cell.outputs = [
+                error_output(
+                    UNCONFIRMED,
+                    f"the trusted check could not confirm this pass ({unconfirmed[grade_id]}); "
+                    f"the kernel claimed {claimed[grade_id]:g} of {most:g} points: an "
+                    "instructor grades it by hand",
+                )
+            ]
     if result.language_info:
         nb.metadata["language_info"] = nbformat.from_dict(result.language_info)
-    return nb, flagged
+    return Filled(nb, flagged, unconfirmed)
 
 
 class _ErrorLog(logging.Handler):
@@ -451,16 +481,19 @@ class Autograder:
         """
         student = done[0][0].student
         folder = self.staging / student / self.assignment.name
-        flagged, messages = {}, {}
+        flagged, unconfirmed, messages = {}, {}, {}
         try:
             for job, result in done:
-                nb, cells = fill_outputs(job.source, result)
-                nbformat.write(nb, folder / f"{job.notebook}.ipynb")
-                messages[job.notebook] = test_messages(nb)
-                if cells:
-                    flagged[job.notebook] = cells
+                filled = fill_outputs(job.source, result)
+                nbformat.write(filled.nb, folder / f"{job.notebook}.ipynb")
+                messages[job.notebook] = test_messages(filled.nb)
+                if filled.flagged:
+                    flagged[job.notebook] = filled.flagged
+                if filled.unconfirmed:
+                    unconfirmed[job.notebook] = filled.unconfirmed
             with self._converting(student):
                 self._saver.start()
+            self._to_grade_by_hand(student, unconfirmed)
         finally:
             self.discard(student)
         notes = [
@@ -470,8 +503,23 @@ class Autograder:
         notes += [f"{r.notebook}.ipynb: {r.problem}" for _, r in done if r.problem] + [
             f"{name}.ipynb: tampering suspected: {', '.join(cells)}"
             for name, cells in sorted(flagged.items())
+        ] + [
+            f"{name}.ipynb: passes the trusted check could not confirm, to grade by hand: "
+            + "; ".join(f"{cell} ({why})" for cell, why in cells.items())
+            for name, cells in sorted(unconfirmed.items())
         ]
         return Saved(self.autograded_folder(student), notes, messages)
+
+    def _to_grade_by_hand(self, student: str, cells: dict[str, dict[str, str]]) -> None:
+        """Mark unconfirmed test cells as needing a manual grade in the gradebook."""
+        if not cells:
+            return
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gradebook:
+            for notebook, grade_ids in cells.items():
+                for grade_id in grade_ids:
+                    grade = gradebook.find_grade(grade_id, notebook, self.assignment.name, student)
+                    grade.needs_manual_grade = True
+            gradebook.db.commit()
 
     def discard(self, student: str) -> None:
         """Remove a submission's staging copy."""

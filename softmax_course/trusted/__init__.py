@@ -54,12 +54,13 @@ The package, in the order a call travels:
 """
 
 from softmax_course.trusted.codec import Opaque, OpaqueArrayLike
-from softmax_course.trusted.driver import verify, verify_async
+from softmax_course.trusted.driver import CellByCell, verify, verify_async
 from softmax_course.trusted.errors import CallTimedOut, KernelDied, UnreadableResult
 from softmax_course.trusted.verdicts import TrustedVerdict, kernel_points, tampering
 
 __all__ = [
     "CallTimedOut",
+    "CellByCell",
     "KernelDied",
     "Opaque",
     "OpaqueArrayLike",

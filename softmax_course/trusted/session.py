@@ -98,6 +98,11 @@ class _Session:
 
     # -- setup ---------------------------------------------------------------------------
 
+    async def renew(self) -> str:
+        """Define a fresh helper (new name, new comm): the student's code may have run since."""
+        self.helper = f"_softmax_trusted_{secrets.token_hex(8)}"
+        return await self.start()
+
     async def start(self) -> str:
         """Define the helper in the kernel; return "" or why verification cannot run."""
         expression = (

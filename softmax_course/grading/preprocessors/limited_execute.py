@@ -18,6 +18,7 @@ was running on gets an error output saying so. Each such event is one line in `p
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nbformat
@@ -95,8 +96,16 @@ class LimitedExecute(Execute):
         self._dropped += size
         return None
 
-    async def run_cells(self, nb: NotebookNode) -> None:
-        """Execute every cell of `nb` in the started kernel (self.kc), within the limits."""
+    async def run_cells(
+        self,
+        nb: NotebookNode,
+        after_cell: Callable[[NotebookNode], Awaitable[None]] | None = None,
+    ) -> None:
+        """Execute every cell of `nb` in the started kernel (self.kc), within the limits.
+
+        `after_cell`, if given, is awaited after each code cell that ran (e.g. to check it
+        outside the kernel); its time does not count against the notebook's limit.
+        """
         cell_timeout = self.timeout
         deadline = (
             time.monotonic() + self.notebook_timeout if self.notebook_timeout >= 0 else None
@@ -139,6 +148,11 @@ class LimitedExecute(Execute):
                         self._stop(nb, index + 1, TIMEOUT_NAME, what)
                         return
                     self.problems.append(what)
+                if after_cell is not None:
+                    paused = time.monotonic()
+                    await after_cell(cell)
+                    if deadline is not None:
+                        deadline += time.monotonic() - paused
         finally:
             self.timeout = cell_timeout
 
