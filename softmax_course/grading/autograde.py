@@ -371,27 +371,27 @@ class Autograder:
         # Put every released cell back first: nbgrader alone cannot grade a duplicated or
         # reordered cell, and does not restore a deleted setup cell (restore_from_release.py).
         restore = RestoreFromRelease(config=config, log=log, released=dict(assignment.releases))
-        self._sanitizer = SanitizeSubmission(
-            coursedir=self.coursedir,
-            config=config,
-            staging_directory=str(staging),
-            log=log,
-            sanitize_preprocessors=[
-                restore,
-                *map(_checked_once, _configured(config, "sanitize_preprocessors")),
-            ],
-        )
         steps = _configured(config, "autograde_preprocessors")
         if Execute not in steps:
             raise CourseError(
                 "Autograde.autograde_preprocessors has no Execute step to hand to workers"
             )
+        common = {
+            "coursedir": self.coursedir,
+            "config": config,
+            "staging_directory": str(staging),
+            "log": log,
+        }
+        self._sanitizer = SanitizeSubmission(
+            **common,
+            sanitize_preprocessors=[
+                restore,
+                *map(_checked_once, _configured(config, "sanitize_preprocessors")),
+            ],
+        )
         # Execute and the other worker steps ran on a worker: the staged notebook has outputs.
         self._saver = SaveAutogrades(
-            coursedir=self.coursedir,
-            config=config,
-            staging_directory=str(staging),
-            log=log,
+            **common,
             autograde_preprocessors=[
                 _checked_once(step) for step in steps if step not in WORKER_STEPS
             ],

@@ -33,7 +33,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager, KernelManager
@@ -215,25 +215,19 @@ def sandbox_kernel_manager(
     workdir: Path,
     runtime_dir: Path,
     *,
-    limits: Limits = Limits(),
-    protection: Protection | None = None,
-    extra_ro_paths: tuple[str, ...] = (),
-    hide_paths: tuple[str, ...] = (),
     manager_class: type[M] = AsyncKernelManager,  # type: ignore[assignment]
-    zygote: KernelZygote | None = None,
+    **spec_options: Any,
 ) -> M:
     """Return an unstarted kernel manager (ipc transport) for a sandboxed kernel on `workdir`.
 
     `runtime_dir` must be a fresh, empty folder for this kernel alone (distinct per kernel, so
     parallel workers never share ipc paths); `workdir` is the submission's working copy.
-    The other arguments are those of `sandbox_kernel_spec`.
+    `spec_options` are the keyword options of `sandbox_kernel_spec`.
     """
     workdir, runtime_dir = Path(workdir).resolve(), Path(runtime_dir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     runtime_dir.mkdir(parents=True, exist_ok=True)
-    spec = sandbox_kernel_spec(workdir, runtime_dir, limits=limits, protection=protection,
-                               extra_ro_paths=extra_ro_paths, hide_paths=hide_paths,
-                               zygote=zygote)
+    spec = sandbox_kernel_spec(workdir, runtime_dir, **spec_options)
     km = manager_class(
         kernel_spec_manager=FixedKernelSpecManager(spec),
         kernel_name=KERNEL_NAME,

@@ -134,22 +134,8 @@ class CellByCell:
 
 
 def verify(
-    client: Any,
-    source_nb: NotebookNode | Path | str,
-    *,
-    timeout: float = 30.0,
-    cell_timeout: float = 120.0,
-    kernel_alive: Callable[[], Awaitable[bool] | bool] | None = None,
-    interrupt: Callable[[], Awaitable[None] | None] | None = None,
+    client: Any, source_nb: NotebookNode | Path | str, **options: Any
 ) -> dict[str, TrustedVerdict]:
-    """Blocking `verify_async`, for a BlockingKernelClient, from a thread with no running loop."""
-    return asyncio.run(
-        verify_async(
-            client,
-            source_nb,
-            timeout=timeout,
-            cell_timeout=cell_timeout,
-            kernel_alive=kernel_alive,
-            interrupt=interrupt,
-        )
-    )
+    """Blocking `verify_async` (same options), for a BlockingKernelClient, from a thread with no
+    running loop."""
+    return asyncio.run(verify_async(client, source_nb, **options))
