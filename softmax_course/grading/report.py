@@ -22,12 +22,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen before pyplot loads)
 import nbformat  # noqa: E402
-from nbgrader.api import Gradebook, MissingEntry  # noqa: E402
+from nbgrader.api import Gradebook, MissingEntry, SubmittedAssignment  # noqa: E402
 from nbgrader.coursedir import CourseDirectory  # noqa: E402
 from nbgrader.plugins import CsvExportPlugin  # noqa: E402
 from nbgrader.utils import determine_grade, is_grade, is_solution  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
+from softmax_course.grading.intake import Intake, Rejected  # noqa: E402
+from softmax_course.grading.lms import ImportRow  # noqa: E402
 from softmax_course.grading.schedule import LEDGER_NAME, GradingRun, Ledger  # noqa: E402
 from softmax_course.notebooks import failure_message  # noqa: E402
 
@@ -60,8 +62,15 @@ class StudentResult:
     max_score: float
     cells: list[CellResult] = field(default_factory=list)
     problem: str = ""  # why the latest submission could not be graded
-    needs_manual_grade: bool = False
+    needs_manual_grade: bool = False  # a written answer (or other manual cell) is not marked yet
     note: str = ""  # graded, but: the kernel died, tampering suspected, ...
+    name: str = ""  # as the learning platform's download gives it
+    late: bool = False  # the learning platform marked the submission late
+
+    @property
+    def label(self) -> str:
+        """Return the student as the terminal and the report name them: 'name (id)' or 'id'."""
+        return f"{self.name} ({self.student})" if self.name else self.student
 
 
 @dataclass
@@ -72,6 +81,7 @@ class ClassResults:
     max_score: float
     students: list[StudentResult]
     run: GradingRun
+    set_aside: list[Rejected] = field(default_factory=list)  # beside a graded notebook
 
     @property
     def scored(self) -> list[StudentResult]:
@@ -81,13 +91,18 @@ class ClassResults:
     @property
     def problems(self) -> list[tuple[str, str]]:
         """Return (submission, reason) for every submission or file that could not be graded."""
-        rows = [(s.student, s.problem) for s in self.students if s.problem]
+        rows = [(s.label, s.problem) for s in self.students if s.problem]
         return rows + [(r.name, r.reason) for r in self.run.rejected]
 
     @property
     def notes(self) -> list[tuple[str, str]]:
         """Return (student, note) for every graded submission with something to look at."""
-        return [(s.student, s.note) for s in self.students if s.note and not s.problem]
+        return [(s.label, s.note) for s in self.students if s.note and not s.problem]
+
+    @property
+    def everyone_graded(self) -> bool:
+        """Return True when no submission failed and no file was set aside unplaced."""
+        return not self.problems
 
     def protection(self) -> str:
         """Return how this run's kernels were sandboxed, e.g. 'bubblewrap sandbox (12 kernels)'."""
@@ -142,8 +157,29 @@ def test_messages(folder: Path, notebook: str) -> dict[str, str]:
     return messages
 
 
-def class_results(config: Config, run: GradingRun) -> ClassResults:
-    """Gather scores from the gradebook and failure messages from the autograded notebooks."""
+def unmarked(submission: SubmittedAssignment) -> bool:
+    """Return True when a manually graded cell of `submission` has no score at all yet.
+
+    Not nbgrader's `needs_manual_grade`: its SaveAutoGrades sets that flag again on every cell
+    that already has a manual score whenever the submission is autograded, so after a re-grade
+    it would ask for every written answer already marked.
+    """
+    return any(
+        grade.auto_score is None and grade.manual_score is None
+        for notebook in submission.notebooks
+        for grade in notebook.grades
+    )
+
+
+def class_results(config: Config, run: GradingRun, intake: Intake | None = None) -> ClassResults:
+    """Gather scores from the gradebook and failure messages from the autograded notebooks.
+
+    With the `intake` of an LMS download, students carry their names, the platform's late
+    marker and what was noticed about their files.
+    """
+    names = intake.names if intake else {}
+    late = {s.student for s in intake.submissions if s.late} if intake else set()
+    intake_notes = intake.notes if intake else {}
     coursedir = CourseDirectory(config=config)
     ledger = Ledger(Path(coursedir.root) / coursedir.autograded_directory / LEDGER_NAME)
     assignment = run.assignment
@@ -152,8 +188,7 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
     students = []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         max_score = gradebook.find_assignment(assignment).max_score
-        names = sorted({s.id for s in gradebook.students} | set(problems))
-        for student in names:
+        for student in sorted({s.id for s in gradebook.students} | set(problems)):
             problem = problems.get(student) or (
                 ledger.get(assignment, student).get("reason", "")
                 if ledger.get(assignment, student).get("status") == "failed"
@@ -163,7 +198,11 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                 submission = gradebook.find_submission(assignment, student)
             except MissingEntry:
                 if problem:
-                    students.append(StudentResult(student, None, max_score, problem=problem))
+                    students.append(
+                        StudentResult(
+                            student, None, max_score, problem=problem, name=names.get(student, "")
+                        )
+                    )
                 continue
             folder = Path(
                 coursedir.format_path(coursedir.autograded_directory, student, assignment)
@@ -189,6 +228,8 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                 for g in nb.grades
             )
             penalty = submission.late_submission_penalty or 0.0
+            note = notes.get(student, ledger.get(assignment, student).get("note", ""))
+            extra = [intake_notes.get(student, ""), late_note(submission, student in late)]
             students.append(
                 StudentResult(
                     student,
@@ -196,11 +237,57 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                     max_score,
                     cells,
                     problem,
-                    bool(submission.needs_manual_grade),
-                    notes.get(student, ledger.get(assignment, student).get("note", "")),
+                    unmarked(submission),
+                    "; ".join(text for text in [note, *extra] if text),
+                    names.get(student, ""),
+                    student in late or (submission.total_seconds_late or 0) > 0,
                 )
             )
-    return ClassResults(assignment, max_score, students, run)
+    set_aside = intake.set_aside if intake else []
+    return ClassResults(assignment, max_score, students, run, list(set_aside))
+
+
+def late_note(submission: SubmittedAssignment, marked_late: bool) -> str:
+    """Return what the report says about a late submission ('' if it is not late).
+
+    Late is the platform's mark (Canvas's LATE), or nbgrader's own count of seconds past the
+    due date from the submission's timestamp; the penalty is nbgrader's (LateSubmissionPlugin).
+    """
+    seconds = submission.total_seconds_late or 0.0
+    if not marked_late and seconds <= 0:
+        return ""
+    if submission.timestamp is None or submission.duedate is None:
+        return "late (the platform's mark); no due date in the gradebook, so no late penalty"
+    source = "the platform's mark" if marked_late else "its timestamp"
+    return (
+        f"late ({source}): handed in at {submission.timestamp:%Y-%m-%d %H:%M:%S}, "
+        f"{seconds:g} s after the due date; late penalty "
+        f"{submission.late_submission_penalty or 0:g}"
+    )
+
+def import_rows(results: ClassResults, names: dict[str, str]) -> list[ImportRow]:
+    """Return one import row per student of an LMS download (`names`: id to name).
+
+    A student gets a grade only when graded and every written answer is marked; otherwise the
+    grade is left blank and the status says why, so that nobody is imported as a silent 0.
+    """
+    by_id = {s.student: s for s in results.students}
+    problems = {r.student: r.reason for r in results.run.rejected if r.student}
+    rows = []
+    for student, name in sorted(names.items(), key=lambda item: (item[1].lower(), item[0])):
+        result = by_id.get(student)
+        if result is None or result.problem or result.score is None:
+            reason = result.problem if result and result.problem else problems.get(student, "")
+            rows.append(ImportRow(student, name, None, f"not graded: {reason or 'no notebook'}"))
+        elif result.needs_manual_grade:
+            status = (
+                f"written answers not marked yet (autograded part {result.score:g} of "
+                f"{result.max_score:g}): mark them in Formgrader and grade again"
+            )
+            rows.append(ImportRow(student, name, None, status))
+        else:
+            rows.append(ImportRow(student, name, result.score, "late" if result.late else "graded"))
+    return rows
 
 
 def _figure_html(fig: plt.Figure, alt: str) -> str:
@@ -350,6 +437,14 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         )
     else:
         parts.append("<p>None: every submission was graded.</p>")
+    if results.set_aside:
+        parts += [
+            "<h2>Files not graded beside a graded notebook</h2>",
+            _table(
+                ["file", "student", "reason"],
+                [(esc(r.name), esc(r.student), esc(r.reason)) for r in results.set_aside],
+            ),
+        ]
     if results.notes:
         parts += [
             "<h2>Graded submissions to look at</h2>",
@@ -379,7 +474,7 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         )
         rows.append(
             (
-                esc(student.student),
+                esc(student.label),
                 f"{score} / {student.max_score:g}",
                 failed,
                 f'<span class="problem">{esc(student.problem)}</span>' if student.problem else note,
@@ -434,9 +529,18 @@ def summary_table(results: ClassResults) -> str:
         lines.append("")
         lines.append("could not be graded:")
         lines += [f"  {name:<{width}}  {reason}" for name, reason in results.problems]
+    if results.set_aside:
+        width = max(len(r.name) for r in results.set_aside)
+        lines.append("")
+        lines.append("not graded, beside a graded notebook:")
+        lines += [f"  {r.name:<{width}}  {r.reason}" for r in results.set_aside]
     if results.notes:
         width = max(len(name) for name, _ in results.notes)
         lines.append("")
         lines.append("graded, to look at:")
         lines += [f"  {name:<{width}}  {note}" for name, note in results.notes]
+    unmarked = [s.label for s in results.students if s.needs_manual_grade and not s.problem]
+    if unmarked:
+        lines.append("")
+        lines.append(f"written answers to mark by hand ({len(unmarked)}): {', '.join(unmarked)}")
     return "\n".join(lines)
