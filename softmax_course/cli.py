@@ -175,8 +175,8 @@ def grade(
     )
     if not graded.results.everyone_graded:
         click.echo(
-            f"Not everyone was graded: {len(graded.results.problems)} students or files above "
-            "under 'could not be graded'.",
+            "Not everyone was graded: see 'could not be graded' above "
+            f"({len(graded.results.problems)} lines).",
             err=True,
         )
         raise SystemExit(NOT_EVERYONE_GRADED)

@@ -190,3 +190,18 @@ def test_marked_written_answers_stay_marked_after_regrading(moodle) -> None:
     with Gradebook(f"sqlite:///{moodle['course'] / 'gradebook.db'}", COURSE_ID) as gradebook:
         grade = gradebook.find_grade(WRITTEN, "argmax", "argmax", "11")
         assert grade.manual_score == 2 and grade.needs_manual_grade  # nbgrader's flag, set again
+
+
+def guide_example(heading: str) -> list[str]:
+    """Return the lines of the first ```text block after `heading` in the instructor guide."""
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    block = text.split(heading, 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_guide_shows_what_the_terminal_prints(canvas) -> None:
+    printed = [line.strip() for line in canvas["output"].splitlines()]
+    example = guide_example("### Worked example: Canvas")
+    assert len(example) >= 4
+    for line in example:
+        assert line in printed, canvas["output"]

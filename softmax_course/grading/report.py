@@ -502,7 +502,8 @@ def summary_table(results: ClassResults) -> str:
     lines = [
         f"{run.assignment}: {len(run.outcomes)} submissions: {run.count('graded')} graded, "
         f"{run.count('unchanged')} unchanged, {run.count('failed')} could not be graded "
-        f"({run.workers} workers, {run.seconds:.1f} s)",
+        f"({run.workers} workers, {run.seconds:.1f} s)"
+        + (f"; {len(run.rejected)} more students or files not graded" if run.rejected else ""),
         f"protection: {results.protection()}",
     ]
     scores = [s.score for s in results.scored]
