@@ -13,6 +13,7 @@ import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from nbgrader.coursedir import CourseDirectory
@@ -27,6 +28,7 @@ from softmax_course.grading.lms import (
     write_canvas_import,
     write_moodle_import,
 )
+from softmax_course.grading.report import late_note
 
 
 def canvas_name(
@@ -254,3 +256,25 @@ def test_moodle_download_in_folders_and_flat(tmp_path: Path) -> None:
     [rejected] = intake.rejected
     assert rejected.student == "14" and "not a Jupyter notebook" in rejected.reason
     assert not any(s.late for s in intake.submissions)
+
+
+def test_late_note_says_where_lateness_comes_from() -> None:
+    due = datetime(2026, 12, 1, 12, 0)
+    on_time = SimpleNamespace(
+        total_seconds_late=0, timestamp=due, duedate=due, late_submission_penalty=0
+    )
+    assert late_note(on_time, False) == ""
+    stamped = SimpleNamespace(
+        total_seconds_late=3600,
+        timestamp=datetime(2026, 12, 1, 13, 0),
+        duedate=due,
+        late_submission_penalty=2.5,
+    )
+    assert late_note(stamped, False) == (
+        "late (its timestamp): handed in at 2026-12-01 13:00:00, 3600 s after the due date; "
+        "late penalty 2.5"
+    )
+    undated = SimpleNamespace(
+        total_seconds_late=0, timestamp=None, duedate=None, late_submission_penalty=None
+    )
+    assert "no due date in the gradebook" in late_note(undated, True)

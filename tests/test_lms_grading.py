@@ -167,17 +167,17 @@ def test_moodle_import_leaves_unmarked_written_answers_blank(moodle) -> None:
     assert by_id["Participant 11"]["Full name"] == by_id["Participant 12"]["Full name"]
     answered, stub, online = (by_id[f"Participant {n}"] for n in (11, 12, 13))
     assert answered["Grade"] == "" and answered["Status"].startswith(
-        "written answers not marked yet (autograded part 8 of 10)"
+        "answers not marked by hand yet (autograded part 8 of 10)"
     )
     # nbgrader scores a written answer left as released 0 by itself: nothing to mark
     assert (stub["Grade"], stub["Status"]) == ("0", "graded")
     assert online["Grade"] == "" and "not a Jupyter notebook" in online["Status"]
-    assert "written answers to mark by hand (1): Jürgen Müller (11)" in moodle["first"]
+    assert "answers to mark by hand (1): Jürgen Müller (11)" in moodle["first"]
 
 
 def test_marked_written_answers_stay_marked_after_regrading(moodle) -> None:
     assert "2 graded" in moodle["again"]  # --force: autograded again
-    assert "written answers to mark" not in moodle["again"]
+    assert "answers to mark by hand" not in moodle["again"]
     assert "needs manual grading" not in moodle["report"]
     header, *rows = moodle["after"]
     by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows}

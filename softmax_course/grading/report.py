@@ -158,14 +158,14 @@ def test_messages(folder: Path, notebook: str) -> dict[str, str]:
 
 
 def unmarked(submission: SubmittedAssignment) -> bool:
-    """Return True when a manually graded cell of `submission` has no score at all yet.
+    """Return True when a cell of `submission` waits for a manual grade that it does not have.
 
-    Not nbgrader's `needs_manual_grade`: its SaveAutoGrades sets that flag again on every cell
-    that already has a manual score whenever the submission is autograded, so after a re-grade
-    it would ask for every written answer already marked.
+    nbgrader's `needs_manual_grade`, except for cells already graded by hand: its SaveAutoGrades
+    sets the flag again on every cell that has a manual score whenever the submission is
+    autograded, so after a re-grade it would ask again for every written answer already marked.
     """
     return any(
-        grade.auto_score is None and grade.manual_score is None
+        grade.needs_manual_grade and grade.manual_score is None
         for notebook in submission.notebooks
         for grade in notebook.grades
     )
@@ -281,7 +281,7 @@ def import_rows(results: ClassResults, names: dict[str, str]) -> list[ImportRow]
             rows.append(ImportRow(student, name, None, f"not graded: {reason or 'no notebook'}"))
         elif result.needs_manual_grade:
             status = (
-                f"written answers not marked yet (autograded part {result.score:g} of "
+                f"answers not marked by hand yet (autograded part {result.score:g} of "
                 f"{result.max_score:g}): mark them in Formgrader and grade again"
             )
             rows.append(ImportRow(student, name, None, status))
@@ -389,7 +389,7 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         f"<h1>Grading report: {esc(run.assignment)}</h1>",
         f"<p>{len(run.outcomes)} submissions in this run: {run.count('graded')} graded now, "
         f"{run.count('unchanged')} unchanged since the last run, {run.count('failed')} could not "
-        f"be graded; {len(run.rejected)} files set aside. {run.workers} workers, "
+        f"be graded; {len(run.rejected)} more students or files not graded. {run.workers} workers, "
         f"{run.seconds:.1f} s.</p>",
         f"<p>protection: {esc(results.protection())}</p>",
     ]
@@ -543,5 +543,5 @@ def summary_table(results: ClassResults) -> str:
     unmarked = [s.label for s in results.students if s.needs_manual_grade and not s.problem]
     if unmarked:
         lines.append("")
-        lines.append(f"written answers to mark by hand ({len(unmarked)}): {', '.join(unmarked)}")
+        lines.append(f"answers to mark by hand ({len(unmarked)}): {', '.join(unmarked)}")
     return "\n".join(lines)
