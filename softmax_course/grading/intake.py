@@ -212,9 +212,13 @@ def _collect_lms(
             found.setdefault(student, {}).setdefault(notebook, []).append(
                 _Found(path, notebook, timestamp, details)
             )
+        set_aside = []
         for student, files in sorted(not_notebooks.items()):
-            if student not in found:  # other files next to a notebook are not the LMS's business
+            if student not in found:
                 rejected += files
+            else:  # beside a notebook: listed, not graded
+                reason = "not graded: handed in beside a notebook, which was"
+                set_aside += [Rejected(file.name, reason, student) for file in files]
         submissions = []
         for student, by_notebook in sorted(found.items()):
             chosen, problem = _newest(by_notebook)
@@ -231,7 +235,7 @@ def _collect_lms(
                 (dest / "timestamp.txt").write_text(max(stamps).isoformat(" "))
             details = {k: v for item in chosen for k, v in item.details.items()}
             submissions.append(Submission(student, assignment, dest, digest_folder(dest), details))
-    return Intake(submissions, rejected)
+    return Intake(submissions, rejected, set_aside)
 
 
 def _unpack(
