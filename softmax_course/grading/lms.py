@@ -9,14 +9,17 @@ Read from the platforms' source:
   stay) and `_<digits>_` collapsed, and `LATE` marks a late submission. With anonymous grading
   the name is left out and the id is `anon_<anonymous id>`. Text entries and links become
   `<name>[_LATE]_<user id>_text.html` and `..._link.html`. A file uploaded again under the same
-  name is renamed by Canvas, e.g. `softmax-1.ipynb`.
+  name is renamed `softmax-1.ipynb`, `softmax-2.ipynb`, ... (`Attachment.make_unique_filename`
+  in app/models/attachment.rb).
 - Canvas's gradebook import, lib/gradebook_importer.rb (`GradebookImporter#update_column_count`,
   `#process_student`, `#check_for_non_student_row`): the header is `Student`, `ID`,
   `SIS User ID`, `SIS Login ID`, `Section`, then one column per assignment, titled like the
   assignment or `Title (assignment id)`; an optional second row starts with `Points Possible`.
-  A student is found by `ID` (the Canvas user id) first. A blank cell is no score.
+  A student is found by `ID` (the Canvas user id) first. A blank cell is no score; where Canvas
+  holds a score, Canvas counts it as a change (`#no_change_to_value?`), shown before applying.
 - Moodle, `assign::download_submissions` in mod/assign/locallib.php: the prefix is
-  `clean_filename(<full name with "_" replaced by " "> . "_" . <participant id>)`, then
+  `clean_filename(<full name with "_" replaced by " "> . "_" . <participant id>)`, the id being
+  `assign::get_uniqueid_for_user` (the number of "Participant N" on the grading page), then
   `_assignsubmission_<plugin>_` and either a folder (`.../softmax.ipynb`, the default since
   Moodle 3.1) or, with "Download submissions in folders" off, the file name appended directly.
   Under blind marking the name is the word "Participant".
