@@ -9,6 +9,8 @@ import click
 from softmax_course.course import ASSIGNMENTS, CourseError, find_course_root
 
 SYMBOLS = {"passed": "PASS", "failed": "FAIL", "hidden": "HIDDEN", "manual": "MANUAL"}
+NOT_EVERYONE_GRADED = 3
+"""`softmax-course grade`'s exit status when a student or a file of the input was not graded."""
 
 
 @click.group()
@@ -88,6 +90,12 @@ def check(notebook: Path, timeout: int) -> None:
 @click.option("--db", "db_url", metavar="URL", help="Gradebook SQLAlchemy URL  [default: SQLite].")
 @click.option("--force", is_flag=True, help="Regrade every submission, changed or not.")
 @click.option(
+    "--lms",
+    "platform",
+    type=click.Choice(["canvas", "moodle"]),
+    help="SUBMISSIONS is this platform's download; also write its grade import file.",
+)
+@click.option(
     "--regexp",
     metavar="REGEXP",
     help="How LMS file names give the student and the file (named groups student_id, file_id).",
@@ -113,6 +121,7 @@ def grade(
     scheduler: str | None,
     db_url: str | None,
     force: bool,
+    platform: str | None,
     regexp: str | None,
     cell_timeout: int | None,
     notebook_timeout: int | None,
@@ -122,7 +131,8 @@ def grade(
 
     New and changed submissions are graded in parallel; grades go to the gradebook and to
     OUT/grades.csv, feedback without hidden test code to OUT/feedback/, a report to
-    OUT/report.html.
+    OUT/report.html; with --lms, also OUT/canvas-import.csv or OUT/moodle-import.csv.
+    Exits with status 3 when a student or a file of SUBMISSIONS could not be graded.
     """
     from softmax_course.grading.pipeline import grade_class
     from softmax_course.grading.report import summary_table
@@ -130,6 +140,8 @@ def grade(
     overrides: dict[str, dict[str, object]] = {}
     if db_url:
         overrides["CourseDirectory"] = {"db_url": db_url}
+    if regexp and platform:
+        raise click.UsageError("--regexp and --lms exclude each other: --lms knows the names")
     if regexp:
         overrides["FileNameCollectorPlugin"] = {"named_regexp": regexp}
     if cell_timeout:
@@ -147,6 +159,7 @@ def grade(
             scheduler=scheduler,
             force=force,
             progress=not quiet,
+            platform=platform,
         )
     except CourseError as exc:
         raise click.ClickException(str(exc)) from None
@@ -154,8 +167,16 @@ def grade(
         click.echo("\nInterrupted: grades saved so far are kept; run again to continue.", err=True)
         raise SystemExit(130) from None
     click.echo(summary_table(graded.results))
+    imported = f", {graded.import_file}" if graded.import_file else ""
     click.echo(
-        f"\nWrote {graded.out / 'grades.csv'}, {graded.out / 'report.html'} and "
+        f"\nWrote {graded.out / 'grades.csv'}{imported}, {graded.out / 'report.html'} and "
         f"{len(graded.feedback)} feedback files in {graded.out / 'feedback'}; "
         f"nbgrader's log: {graded.log_file}"
     )
+    if not graded.results.everyone_graded:
+        click.echo(
+            "Not everyone was graded: see 'could not be graded' above "
+            f"({len(graded.results.problems)} lines).",
+            err=True,
+        )
+        raise SystemExit(NOT_EVERYONE_GRADED)

@@ -102,3 +102,22 @@ def test_inputs_that_are_not_submissions_are_one_line_errors(tmp_path, name) -> 
             notebooks=["softmax"],
         )
     assert name in str(error.value) and "\n" not in str(error.value)
+
+
+def test_files_beside_a_notebook_are_listed_as_not_graded(tmp_path) -> None:
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("ada_101_softmax.ipynb", "ada")
+        zipped.writestr("ada_101_softmax.html", "an export")
+        zipped.writestr("bo_102_softmax.pdf", "only a pdf")
+    intake = collect(
+        archive,
+        coursedir=course_dir(tmp_path / "course"),
+        assignment="softmax",
+        notebooks=["softmax"],
+    )
+    assert [s.student for s in intake.submissions] == ["ada"]
+    assert [(r.name, r.student) for r in intake.set_aside] == [
+        ("download/ada_101_softmax.html", "ada")
+    ]
+    assert [r.name for r in intake.rejected] == ["download/bo_102_softmax.pdf"]

@@ -18,8 +18,8 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
 
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
@@ -27,6 +27,7 @@ from nbgrader.utils import parse_utc, unzip
 from traitlets.config import Config
 
 from softmax_course.course import CourseError
+from softmax_course.grading import lms
 
 DEFAULT_NAMED_REGEXP = (
     r".*/(?P<student_id>[A-Za-z0-9.\-]+)_(?P<lms_id>[0-9]+)(?:_[0-9]+)*(?:_LATE)?"
@@ -44,6 +45,7 @@ class Submission:
     folder: Path
     digest: str  # sha256 of the submitted files (names and contents)
     details: dict[str, str] = field(default_factory=dict)  # first_name, last_name, email
+    late: bool = False  # the learning platform marked it late
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,23 @@ class Rejected:
 
     name: str
     reason: str
+    student: str = ""  # whose file it is, when the platform's naming says
 
 
 @dataclass(frozen=True)
 class Intake:
-    """The submissions found in an input, and the files that were set aside."""
+    """The submissions found in an input, and the files that were set aside.
+
+    `rejected` are what keeps a student (or an unattributed file) from being graded; `set_aside`
+    are files handed in beside a graded notebook; `names` gives every student of an LMS download
+    by the platform's id, graded or not; `notes` what to know about a graded student's files.
+    """
 
     submissions: list[Submission]
     rejected: list[Rejected]
+    set_aside: list[Rejected] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def digest_folder(folder: Path) -> str:
@@ -83,17 +94,26 @@ def collect(
     assignment: str,
     notebooks: Sequence[str],
     config: Config | None = None,
+    platform: str | None = None,
+    due: datetime | None = None,
 ) -> Intake:
     """Copy the submissions in `source` into the course's submitted/ folder and list them.
 
     `notebooks` are the assignment's notebook names (without .ipynb). A student's folder in
     submitted/ is replaced by what `source` holds for them; other students are left alone.
+    With `platform` ("canvas" or "moodle") the files are named as that platform names them
+    (softmax_course.grading.lms), students are keyed by the platform's id, and a submission the
+    platform marked late without a time gets the timestamp `due` plus one second, if given.
     """
     if not source.exists():
         raise CourseError(f"{source}: no such file or folder")
     try:
         if is_nbgrader_layout(source, assignment):
             return _collect_nbgrader_layout(source, coursedir, assignment, notebooks)
+        if platform and (source.is_dir() or source.suffix in {".zip", ".gz", ".ipynb"}):
+            return _collect_platform(
+                source, coursedir, assignment, notebooks, config or Config(), platform, due
+            )
         if source.is_dir() or source.suffix in {".zip", ".gz", ".ipynb"}:
             return _collect_lms(source, coursedir, assignment, notebooks, config or Config())
     except OSError as exc:
@@ -148,26 +168,8 @@ def _collect_lms(
     if not collector.named_regexp:
         collector.named_regexp = DEFAULT_NAMED_REGEXP
     with tempfile.TemporaryDirectory(prefix="softmax-intake-") as scratch:
-        archive, extracted = Path(scratch) / "archive", Path(scratch) / "extracted"
-        extracted.mkdir()
-        if source.is_dir():
-            archive = source
-        else:
-            archive.mkdir()
-            shutil.copy(source, archive / source.name)
         extractor = ExtractorPlugin(config=config)
-        try:
-            extractor.extract(str(archive), str(extracted))
-            broken: list[Rejected] = []
-        except Exception:  # zipfile, tarfile and shutil raise many kinds
-            broken = _extract_level_by_level(extractor, archive, extracted, source)
-        rejected, links = _unsafe_members(
-            p
-            for folder in (archive, extracted)
-            for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.suffix in extractor.zip_ext
-        )
-        rejected += broken
+        extracted, rejected, links = _unpack(source, extractor, Path(scratch))
         expected = " and ".join(f"{notebook}.ipynb" for notebook in notebooks)
         found: dict[str, dict[str, list[_Found]]] = {}
         not_notebooks: dict[str, list[Rejected]] = {}
@@ -210,9 +212,13 @@ def _collect_lms(
             found.setdefault(student, {}).setdefault(notebook, []).append(
                 _Found(path, notebook, timestamp, details)
             )
+        set_aside = []
         for student, files in sorted(not_notebooks.items()):
-            if student not in found:  # other files next to a notebook are not the LMS's business
+            if student not in found:
                 rejected += files
+            else:  # beside a notebook: listed, not graded
+                reason = "not graded: handed in beside a notebook, which was"
+                set_aside += [Rejected(file.name, reason, student) for file in files]
         submissions = []
         for student, by_notebook in sorted(found.items()):
             chosen, problem = _newest(by_notebook)
@@ -229,7 +235,136 @@ def _collect_lms(
                 (dest / "timestamp.txt").write_text(max(stamps).isoformat(" "))
             details = {k: v for item in chosen for k, v in item.details.items()}
             submissions.append(Submission(student, assignment, dest, digest_folder(dest), details))
-    return Intake(submissions, rejected)
+    return Intake(submissions, rejected, set_aside)
+
+
+def _unpack(
+    source: Path, extractor: ExtractorPlugin, scratch: Path
+) -> tuple[Path, list[Rejected], list[str]]:
+    """Unpack `source` (an archive or a folder) into `scratch` with nbgrader's ExtractorPlugin.
+
+    Returns the folder of unpacked files, a line for each member that was not unpacked, and
+    the names of the links among them (to be skipped).
+    """
+    archive, extracted = scratch / "archive", scratch / "extracted"
+    extracted.mkdir()
+    if source.is_dir():
+        archive = source
+    else:
+        archive.mkdir()
+        shutil.copy(source, archive / source.name)
+    try:
+        extractor.extract(str(archive), str(extracted))
+        broken: list[Rejected] = []
+    except Exception:  # zipfile, tarfile and shutil raise many kinds
+        broken = _extract_level_by_level(extractor, archive, extracted, source)
+    rejected, links = _unsafe_members(
+        p
+        for folder in (archive, extracted)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix in extractor.zip_ext
+    )
+    return extracted, rejected + broken, links
+
+
+def _unpacked_files(extracted: Path, links: Sequence[str]) -> list[tuple[Path, str]]:
+    """Return each unpacked file with its name in the download, without links and macOS forks."""
+    files = []
+    for path in sorted(p for p in extracted.rglob("*") if p.is_file()):
+        name = path.relative_to(extracted).as_posix()
+        if "__MACOSX" in path.parts or any(f"/{name}".endswith(f"/{link}") for link in links):
+            continue
+        files.append((path, name))
+    return files
+
+
+def _collect_platform(
+    source: Path,
+    coursedir: CourseDirectory,
+    assignment: str,
+    notebooks: Sequence[str],
+    config: Config,
+    platform: str,
+    due: datetime | None,
+) -> Intake:
+    """Collect a Canvas or Moodle download: every file is graded, set aside or rejected."""
+    with tempfile.TemporaryDirectory(prefix="softmax-intake-") as scratch:
+        extractor = ExtractorPlugin(config=config)
+        extracted, rejected, links = _unpack(source, extractor, Path(scratch))
+        by_student: dict[str, list[tuple[Path, str, lms.LmsFile]]] = {}
+        for path, name in _unpacked_files(extracted, links):
+            found = lms.parse(platform, name)
+            if found is None:
+                if path.suffix not in extractor.zip_ext:
+                    reason = f"the name is not one {platform.capitalize()} gives; not graded"
+                    rejected.append(Rejected(name, reason))
+                continue
+            by_student.setdefault(found.student, []).append((path, name, found))
+        intake = Intake([], rejected)
+        for student, files in sorted(by_student.items()):
+            intake.names[student] = next((f.name for _, _, f in files if f.name), "")
+            _place(student, files, notebooks, intake, coursedir, assignment, due)
+    return intake
+
+
+def _place(
+    student: str,
+    files: list[tuple[Path, str, lms.LmsFile]],
+    notebooks: Sequence[str],
+    intake: Intake,
+    coursedir: CourseDirectory,
+    assignment: str,
+    due: datetime | None,
+) -> None:
+    """Pick the student's notebooks to grade, copy them to submitted/, account for the rest."""
+    expected = " and ".join(f"{notebook}.ipynb" for notebook in notebooks)
+    ipynb = [item for item in files if item[2].file.lower().endswith(".ipynb")]
+    chosen: dict[str, tuple[Path, str, lms.LmsFile]] = {}
+    for notebook in notebooks:
+        exact = [i for i in ipynb if PurePosixPath(i[2].file).name == f"{notebook}.ipynb"]
+        like = [i for i in ipynb if lms.named_like(PurePosixPath(i[2].file).name, notebook)]
+        candidates = exact or like
+        if len(candidates) > 1:
+            listed = ", ".join(PurePosixPath(i[1]).name for i in candidates)
+            reason = f"{len(candidates)} notebooks named like {notebook}.ipynb ({listed}); "
+            reason += "cannot tell which to grade"
+            intake.rejected.append(Rejected(_label(intake, student), reason, student))
+            return
+        if candidates:
+            chosen[notebook] = candidates[0]
+    if not chosen and len(notebooks) == 1 and len(ipynb) == 1:
+        chosen[notebooks[0]] = ipynb[0]  # e.g. Untitled.ipynb: the only notebook handed in
+        intake.notes[student] = f"graded {PurePosixPath(ipynb[0][2].file).name} as {expected}"
+    if not chosen:
+        held = ", ".join(PurePosixPath(name).name for _, name, _ in files)
+        what = "no notebook named like it" if ipynb else "not a Jupyter notebook"
+        reason = f"handed in {held}: {what}; hand in {expected}"
+        intake.rejected.append(Rejected(_label(intake, student), reason, student))
+        return
+    graded = " and ".join(f"{PurePosixPath(i[2].file).name}" for i in chosen.values())
+    for item in files:
+        if item not in chosen.values():
+            reason = f"not graded: handed in beside {graded}, which was"
+            intake.set_aside.append(Rejected(item[1], reason, student))
+    dest = _submitted_folder(coursedir, student, assignment)
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for notebook, (path, _, _) in chosen.items():
+        shutil.copy(path, dest / f"{notebook}.ipynb")
+    late = any(found.late for _, _, found in files)
+    if late and due is not None:
+        (dest / "timestamp.txt").write_text((due + timedelta(seconds=1)).isoformat(" "))
+    name = intake.names.get(student, "")
+    details = {"last_name": name} if name else {}
+    intake.submissions.append(
+        Submission(student, assignment, dest, digest_folder(dest), details, late)
+    )
+
+
+def _label(intake: Intake, student: str) -> str:
+    """Return how the terminal and the report name a student of an LMS download."""
+    name = intake.names.get(student, "")
+    return f"{name} ({student})" if name else student
 
 
 def _extract_level_by_level(

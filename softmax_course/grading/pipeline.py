@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
@@ -18,8 +20,20 @@ from softmax_course.course import CourseError, load_config
 from softmax_course.grading.assignment import read_assignment
 from softmax_course.grading.feedback import write_feedback
 from softmax_course.grading.intake import collect
-from softmax_course.grading.report import ClassResults, class_results, export_grades, write_report
-from softmax_course.grading.schedule import GradingRun, grade, grading_logger
+from softmax_course.grading.lms import write_canvas_import, write_moodle_import
+from softmax_course.grading.report import (
+    ClassResults,
+    class_results,
+    export_grades,
+    import_rows,
+    write_report,
+)
+from softmax_course.grading.schedule import (
+    GradingRun,
+    ensure_in_gradebook,
+    grade,
+    grading_logger,
+)
 
 
 @dataclass
@@ -31,6 +45,7 @@ class ClassGrading:
     out: Path
     log_file: Path
     feedback: list[Path] = field(default_factory=list)
+    import_file: Path | None = None  # canvas-import.csv or moodle-import.csv, with `platform`
 
 
 def grade_class(
@@ -44,11 +59,13 @@ def grade_class(
     scheduler: str | None = None,
     force: bool = False,
     progress: bool = True,
+    platform: str | None = None,
 ) -> ClassGrading:
     """Grade `submissions` of `assignment` in the course at `root`; write everything into `out`.
 
     `overrides` are merged into nbgrader_config.py (e.g. {"CourseDirectory": {"db_url": ...}}).
-    Raises CourseError, in one line, for what stops the whole run.
+    With `platform` ("canvas" or "moodle"), `submissions` is that platform's download and the
+    grades also go to its import file. Raises CourseError, in one line, for what stops the run.
     """
     # nbgrader 0.9 trips SQLAlchemy 2 autoflush warnings inside its own gradebook code.
     warnings.filterwarnings("ignore", category=SAWarning)
@@ -57,12 +74,19 @@ def grade_class(
     config = load_config(root, **(overrides or {}))
     coursedir = CourseDirectory(config=config)
     facts = read_assignment(config, assignment)  # read once; every step below gets it
+    due = None
+    if platform:  # a late mark without a time is recorded just after the due date, if any
+        ensure_in_gradebook(root, config, assignment)
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+            due = gradebook.find_assignment(assignment).duedate
     intake = collect(
         submissions.resolve(),
         coursedir=coursedir,
         assignment=assignment,
         notebooks=facts.notebooks,
         config=config,
+        platform=platform,
+        due=due,
     )
     if not intake.submissions and not intake.rejected:
         raise CourseError(f"{submissions}: no submissions of '{assignment}' found")
@@ -91,9 +115,24 @@ def grade_class(
     # Also those graded before: a manual grade given since then shows in their feedback.
     write_feedback_of([o.student for o in run.outcomes if o.status != "graded"])
     export_grades(config, assignment, out / "grades.csv")
-    results = class_results(config, run)
+    results = class_results(config, run, intake)
     by_student: dict[str, list[Path]] = {}
     for path in written:
         by_student.setdefault(path.parent.parent.name, []).append(path)
     write_report(results, out / "report.html", feedback=by_student)
-    return ClassGrading(run, results, out, log_file, written)
+    import_file = None
+    if platform == "canvas":
+        import_file = write_canvas_import(
+            out / "canvas-import.csv",
+            import_rows(results, intake.names),
+            column=assignment,
+            max_score=results.max_score,
+        )
+    elif platform == "moodle":
+        import_file = write_moodle_import(
+            out / "moodle-import.csv",
+            import_rows(results, intake.names),
+            max_score=results.max_score,
+            when=datetime.now(UTC),
+        )
+    return ClassGrading(run, results, out, log_file, written, import_file)

@@ -21,11 +21,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen before pyplot loads)
-from nbgrader.api import Gradebook, MissingEntry  # noqa: E402
+from nbgrader.api import Gradebook, MissingEntry, SubmittedAssignment  # noqa: E402
 from nbgrader.coursedir import CourseDirectory  # noqa: E402
 from nbgrader.plugins import CsvExportPlugin  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
+from softmax_course.grading.intake import Intake, Rejected  # noqa: E402
+from softmax_course.grading.lms import ImportRow  # noqa: E402
 from softmax_course.grading.schedule import GradingRun  # noqa: E402
 
 BAR_COLOUR = "#4878a8"
@@ -57,8 +59,15 @@ class StudentResult:
     max_score: float
     cells: list[CellResult] = field(default_factory=list)
     problem: str = ""  # why the latest submission could not be graded
-    needs_manual_grade: bool = False
+    needs_manual_grade: bool = False  # a written answer (or other manual cell) is not marked yet
     note: str = ""  # graded, but: the kernel died, tampering suspected, ...
+    name: str = ""  # as the learning platform's download gives it
+    late: bool = False  # the learning platform marked the submission late
+
+    @property
+    def label(self) -> str:
+        """Return the student as the terminal and the report name them: 'name (id)' or 'id'."""
+        return f"{self.name} ({self.student})" if self.name else self.student
 
 
 @dataclass
@@ -69,6 +78,7 @@ class ClassResults:
     max_score: float
     students: list[StudentResult]
     run: GradingRun
+    set_aside: list[Rejected] = field(default_factory=list)  # beside a graded notebook
 
     @property
     def scored(self) -> list[StudentResult]:
@@ -78,13 +88,18 @@ class ClassResults:
     @property
     def problems(self) -> list[tuple[str, str]]:
         """Return (submission, reason) for every submission or file that could not be graded."""
-        rows = [(s.student, s.problem) for s in self.students if s.problem]
+        rows = [(s.label, s.problem) for s in self.students if s.problem]
         return rows + [(r.name, r.reason) for r in self.run.rejected]
 
     @property
     def notes(self) -> list[tuple[str, str]]:
         """Return (student, note) for every graded submission with something to look at."""
-        return [(s.student, s.note) for s in self.students if s.note and not s.problem]
+        return [(s.label, s.note) for s in self.students if s.note and not s.problem]
+
+    @property
+    def everyone_graded(self) -> bool:
+        """Return True when no submission failed and no file was set aside unplaced."""
+        return not self.problems
 
     def protection(self) -> str:
         """Return how this run's kernels were sandboxed, e.g. 'bubblewrap sandbox (12 kernels)'."""
@@ -124,9 +139,30 @@ def export_grades(config: Config, assignment: str, path: Path) -> Path:
     return path
 
 
-def class_results(config: Config, run: GradingRun) -> ClassResults:
+def unmarked(submission: SubmittedAssignment) -> bool:
+    """Return True when a cell of `submission` waits for a manual grade that it does not have.
+
+    nbgrader's `needs_manual_grade`, except for cells already graded by hand: its SaveAutoGrades
+    sets the flag again on every cell that has a manual score whenever the submission is
+    autograded, so after a re-grade it would ask again for every written answer already marked.
+    """
+    return any(
+        grade.needs_manual_grade and grade.manual_score is None
+        for notebook in submission.notebooks
+        for grade in notebook.grades
+    )
+
+
+def class_results(config: Config, run: GradingRun, intake: Intake | None = None) -> ClassResults:
     """Gather scores from the gradebook, and what the run knows of each student (its outcome,
-    or the one recorded by an earlier run: note, failure reason, test messages)."""
+    or the one recorded by an earlier run: note, failure reason, test messages).
+
+    With the `intake` of an LMS download, students carry their names, the platform's late
+    marker and what was noticed about their files.
+    """
+    names = intake.names if intake else {}
+    late = {s.student for s in intake.submissions if s.late} if intake else set()
+    intake_notes = intake.notes if intake else {}
     coursedir = CourseDirectory(config=config)
     assignment = run.assignment
     latest = {**run.recorded, **{o.student: o for o in run.outcomes}}
@@ -141,7 +177,11 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                 submission = gradebook.find_submission(assignment, student)
             except MissingEntry:
                 if problem:
-                    students.append(StudentResult(student, None, max_score, problem=problem))
+                    students.append(
+                        StudentResult(
+                            student, None, max_score, problem=problem, name=names.get(student, "")
+                        )
+                    )
                 continue
             # A failed re-submission keeps the previous grade: and its messages.
             earlier = run.recorded.get(student)
@@ -166,6 +206,8 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                 for g in nb.grades
             )
             penalty = submission.late_submission_penalty or 0.0
+            note = outcome.note if outcome is not None and not problem else ""
+            extra = [intake_notes.get(student, ""), late_note(submission, student in late)]
             students.append(
                 StudentResult(
                     student,
@@ -173,11 +215,57 @@ def class_results(config: Config, run: GradingRun) -> ClassResults:
                     max_score,
                     cells,
                     problem,
-                    bool(submission.needs_manual_grade),
-                    outcome.note if outcome is not None and not problem else "",
+                    unmarked(submission),
+                    "; ".join(text for text in [note, *extra] if text),
+                    names.get(student, ""),
+                    student in late or (submission.total_seconds_late or 0) > 0,
                 )
             )
-    return ClassResults(assignment, max_score, students, run)
+    set_aside = intake.set_aside if intake else []
+    return ClassResults(assignment, max_score, students, run, list(set_aside))
+
+
+def late_note(submission: SubmittedAssignment, marked_late: bool) -> str:
+    """Return what the report says about a late submission ('' if it is not late).
+
+    Late is the platform's mark (Canvas's LATE), or nbgrader's own count of seconds past the
+    due date from the submission's timestamp; the penalty is nbgrader's (LateSubmissionPlugin).
+    """
+    seconds = submission.total_seconds_late or 0.0
+    if not marked_late and seconds <= 0:
+        return ""
+    if submission.timestamp is None or submission.duedate is None:
+        return "late (the platform's mark); no due date in the gradebook, so no late penalty"
+    source = "the platform's mark" if marked_late else "its timestamp"
+    return (
+        f"late ({source}): handed in at {submission.timestamp:%Y-%m-%d %H:%M:%S}, "
+        f"{seconds:g} s after the due date; late penalty "
+        f"{submission.late_submission_penalty or 0:g}"
+    )
+
+def import_rows(results: ClassResults, names: dict[str, str]) -> list[ImportRow]:
+    """Return one import row per student of an LMS download (`names`: id to name).
+
+    A student gets a grade only when graded and every written answer is marked; otherwise the
+    grade is left blank and the status says why, so that nobody is imported as a silent 0.
+    """
+    by_id = {s.student: s for s in results.students}
+    problems = {r.student: r.reason for r in results.run.rejected if r.student}
+    rows = []
+    for student, name in sorted(names.items(), key=lambda item: (item[1].lower(), item[0])):
+        result = by_id.get(student)
+        if result is None or result.problem or result.score is None:
+            reason = result.problem if result and result.problem else problems.get(student, "")
+            rows.append(ImportRow(student, name, None, f"not graded: {reason or 'no notebook'}"))
+        elif result.needs_manual_grade:
+            status = (
+                f"answers not marked by hand yet (autograded part {result.score:g} of "
+                f"{result.max_score:g}): mark them in Formgrader and grade again"
+            )
+            rows.append(ImportRow(student, name, None, status))
+        else:
+            rows.append(ImportRow(student, name, result.score, "late" if result.late else "graded"))
+    return rows
 
 
 def _figure_html(fig: plt.Figure, alt: str) -> str:
@@ -279,7 +367,7 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         f"<h1>Grading report: {esc(run.assignment)}</h1>",
         f"<p>{len(run.outcomes)} submissions in this run: {run.count('graded')} graded now, "
         f"{run.count('unchanged')} unchanged since the last run, {run.count('failed')} could not "
-        f"be graded; {len(run.rejected)} files set aside. {run.workers} workers, "
+        f"be graded; {len(run.rejected)} more students or files not graded. {run.workers} workers, "
         f"{run.seconds:.1f} s.</p>",
         f"<p>protection: {esc(results.protection())}</p>",
     ]
@@ -327,6 +415,14 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         )
     else:
         parts.append("<p>None: every submission was graded.</p>")
+    if results.set_aside:
+        parts += [
+            "<h2>Files not graded beside a graded notebook</h2>",
+            _table(
+                ["file", "student", "reason"],
+                [(esc(r.name), esc(r.student), esc(r.reason)) for r in results.set_aside],
+            ),
+        ]
     if results.notes:
         parts += [
             "<h2>Graded submissions to look at</h2>",
@@ -356,7 +452,7 @@ def render_report(results: ClassResults, *, feedback: dict[str, list[Path]], out
         )
         rows.append(
             (
-                esc(student.student),
+                esc(student.label),
                 f"{score} / {student.max_score:g}",
                 failed,
                 f'<span class="problem">{esc(student.problem)}</span>' if student.problem else note,
@@ -384,7 +480,8 @@ def summary_table(results: ClassResults) -> str:
     lines = [
         f"{run.assignment}: {len(run.outcomes)} submissions: {run.count('graded')} graded, "
         f"{run.count('unchanged')} unchanged, {run.count('failed')} could not be graded "
-        f"({run.workers} workers, {run.seconds:.1f} s)",
+        f"({run.workers} workers, {run.seconds:.1f} s)"
+        + (f"; {len(run.rejected)} more students or files not graded" if run.rejected else ""),
         f"protection: {results.protection()}",
     ]
     scores = [s.score for s in results.scored]
@@ -411,9 +508,18 @@ def summary_table(results: ClassResults) -> str:
         lines.append("")
         lines.append("could not be graded:")
         lines += [f"  {name:<{width}}  {reason}" for name, reason in results.problems]
+    if results.set_aside:
+        width = max(len(r.name) for r in results.set_aside)
+        lines.append("")
+        lines.append("not graded, beside a graded notebook:")
+        lines += [f"  {r.name:<{width}}  {r.reason}" for r in results.set_aside]
     if results.notes:
         width = max(len(name) for name, _ in results.notes)
         lines.append("")
         lines.append("graded, to look at:")
         lines += [f"  {name:<{width}}  {note}" for name, note in results.notes]
+    unmarked = [s.label for s in results.students if s.needs_manual_grade and not s.problem]
+    if unmarked:
+        lines.append("")
+        lines.append(f"answers to mark by hand ({len(unmarked)}): {', '.join(unmarked)}")
     return "\n".join(lines)
