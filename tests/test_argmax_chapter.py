@@ -204,7 +204,7 @@ def test_the_notation_and_the_train_decide_home_are_in_the_chapter() -> None:
     text = CHAPTER.read_text()
     assert "(argmax-train-decide)=\n## Common practice" in text
     assert "(argmax-network)=\n## Where the raw outputs come from" in text
-    assert "1-based" in text and "0-based" in text
+    assert "Formulas number the classes from one" in text and "Code counts from zero" in text
 
 
 def test_every_figure_has_a_caption_alt_text_and_is_referenced() -> None:
