@@ -57,8 +57,8 @@ RUNNING_NETWORK = TinyNetwork(
     w2=np.array([[0.54, 2.14, -2.47], [2.08, -2.93, 1.41]]),
     b2=np.array([-2.19, 0.03, 2.33]),
 )
-"""The running example's network: fitted to the iris data with example.FLOWER's raw outputs held
-at the example's values, then rounded to two decimals; they round to example.RAW_OUTPUTS."""
+"""The running example's network: fitted to the iris data with example.FLOWER's raw outputs kept
+close to the example's values, then rounded to two decimals; they round to example.RAW_OUTPUTS."""
 
 
 def train_tiny_network(seed: int, *, steps: int = 3000, learning_rate: float = 0.5) -> TinyNetwork:
