@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from softmax_course.lessons.example import RAW_OUTPUTS, SPECIES
+from softmax_course.lessons.example import FLOWER, FLOWER_NUMBER, RAW_OUTPUTS, SPECIES, load_iris
 from softmax_course.lessons.maths import argmax_onehot, numerical_jacobian, softmax
+from softmax_course.lessons.network import (
+    RUNNING_NETWORK,
+    feature_ranges,
+    network_inputs,
+    scaled_iris,
+)
 from tests.conftest import ROOT
 
 CHAPTER = ROOT / "book" / "argmax.md"
@@ -30,6 +36,50 @@ def raw_outputs(weight: float) -> np.ndarray:
 
 def loss(weight: float) -> float:
     return float(np.sum((argmax_onehot(raw_outputs(weight)) - TARGET) ** 2))
+
+
+def test_the_flower_is_a_real_setosa_row_of_the_iris_data() -> None:
+    measurements, species = load_iris()
+    assert_array_equal(measurements[FLOWER_NUMBER - 1], FLOWER)
+    assert SPECIES[species[FLOWER_NUMBER - 1]] == "setosa"
+    # "the widest petals of any setosa in the data"
+    setosa_petal_widths = measurements[species == 0, 3]
+    assert FLOWER[3] == setosa_petal_widths.max()
+    assert np.count_nonzero(setosa_petal_widths == FLOWER[3]) == 1
+
+
+def test_the_running_network_gives_the_raw_outputs_rounded_to_two_decimals() -> None:
+    raw = RUNNING_NETWORK.raw_outputs(network_inputs(FLOWER))
+    assert_array_equal(np.round(raw, 2), RAW_OUTPUTS)
+    # Not a coincidence of rounding at a boundary: every raw output is well inside its interval.
+    assert np.all(np.abs(raw - RAW_OUTPUTS) < 0.0049)
+
+
+def test_the_network_inputs_are_the_scaled_petal_and_sepal_widths() -> None:
+    low, high = feature_ranges()
+    assert_array_equal(low, [0.1, 2.0])
+    assert_array_equal(high, [2.5, 4.4])
+    np.testing.assert_allclose(network_inputs(FLOWER), [0.5 / 2.4, 1.5 / 2.4], rtol=1e-12)
+    x, _ = scaled_iris()
+    assert x.min() == 0.0 and x.max() == 1.0
+
+
+def test_both_hidden_units_fire_for_the_flower() -> None:
+    net = RUNNING_NETWORK
+    pre = network_inputs(FLOWER) @ net.w1 + net.b1
+    assert np.all(pre > 0)
+
+
+def test_the_weights_are_written_to_two_decimals() -> None:
+    for array in (RUNNING_NETWORK.w1, RUNNING_NETWORK.b1, RUNNING_NETWORK.w2, RUNNING_NETWORK.b2):
+        assert_array_equal(np.round(array, 2), array)
+
+
+def test_the_running_network_is_a_fair_classifier() -> None:
+    x, species = scaled_iris()
+    correct = int(np.sum(RUNNING_NETWORK.raw_outputs(x).argmax(axis=1) == species))
+    assert correct == 144
+    assert correct / len(species) > 0.9
 
 
 def test_raw_outputs_are_not_probabilities() -> None:
@@ -142,18 +192,25 @@ def test_argmax_after_softmax_gives_the_same_decision() -> None:
 def test_every_glue_name_in_the_prose_is_glued_with_the_chapter_prefix() -> None:
     text = CHAPTER.read_text()
     used = set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", text))
-    glued = set(re.findall(r'glue\("([A-Za-z0-9_]+)"', text))
-    for pattern in re.findall(r'glue\(f"([A-Za-z0-9_]*\{name\}[A-Za-z0-9_]*)"', text):
-        glued |= {pattern.replace("{name}", name) for name in SPECIES}
+    glued = set(re.findall(r'glue\(\s*f?"([A-Za-z0-9_{}]+)"', text))
+    patterns = [re.compile("^" + re.sub(r"\{[^}]+\}", "[a-z0-9_]+", name) + "$") for name in glued]
     assert used, "the chapter glues no numbers"
-    assert used <= glued, f"used but never glued: {sorted(used - glued)}"
+    missing = [name for name in used if not any(p.match(name) for p in patterns)]
+    assert not missing, f"used but never glued: {sorted(missing)}"
     assert all(name.startswith("ch1_") for name in glued)
+
+
+def test_the_notation_and_the_train_decide_home_are_in_the_chapter() -> None:
+    text = CHAPTER.read_text()
+    assert "(argmax-train-decide)=\n## Common practice" in text
+    assert "(argmax-network)=\n## Where the raw outputs come from" in text
+    assert "Formulas number the classes from one" in text and "Code counts from zero" in text
 
 
 def test_every_figure_has_a_caption_alt_text_and_is_referenced() -> None:
     text = CHAPTER.read_text()
     names = re.findall(r":    name: (fig-argmax-[a-z-]+)", text)
-    assert len(names) == len(set(names)) == 4
+    assert len(names) == len(set(names)) == 5
     assert text.count(":    caption: ") == text.count(":    alt: ") == len(names)
     for name in names:
         assert f"{{numref}}`{name}`" in text, name

@@ -12,7 +12,12 @@ from scipy.special import expit
 
 from softmax_course.lessons.example import RAW_OUTPUTS, SPECIES, load_iris
 from softmax_course.lessons.maths import argmax_onehot, softmax
-from softmax_course.lessons.network import TinyNetwork, scaled_iris, train_tiny_network
+from softmax_course.lessons.network import (
+    RUNNING_NETWORK,
+    TinyNetwork,
+    scaled_iris,
+    train_tiny_network,
+)
 from tests.conftest import ROOT
 
 CHAPTER = ROOT / "book" / "softmax-properties.md"
@@ -53,6 +58,13 @@ def test_order_is_kept_on_the_example() -> None:
     p = softmax(RAW_OUTPUTS)
     assert list(np.argsort(-p)) == list(np.argsort(-RAW_OUTPUTS)) == [0, 2, 1]
     assert_allclose(argmax_onehot(p), argmax_onehot(RAW_OUTPUTS))
+
+
+def test_a_near_tie_becomes_an_exact_tie_in_float64() -> None:
+    close = np.array([0.0, 1e-17])
+    p = softmax(close)
+    assert p[0] == p[1] == 0.5
+    assert int(np.argmax(close)) == 1 and int(np.argmax(p)) == 0  # the decision changes
 
 
 def test_order_is_kept_on_random_vectors(random_raw: np.ndarray) -> None:
@@ -109,8 +121,12 @@ def test_largest_change_under_the_chapters_shifts_is_rounding() -> None:
 
 
 def test_cold_temperature_gives_argmax() -> None:
-    assert_allclose(softmax(RAW_OUTPUTS / 0.01), argmax_onehot(RAW_OUTPUTS), atol=1e-15)
-    assert softmax(RAW_OUTPUTS / 0.01)[0] == 1.0
+    coldest = softmax(RAW_OUTPUTS / 0.01)
+    assert_allclose(coldest, argmax_onehot(RAW_OUTPUTS), atol=1e-15)
+    assert coldest[0] == 1.0
+    # Only the printout is one-hot: the losers are tiny but not zero.
+    assert np.all(coldest[1:] > 0)
+    assert [f"{v:.1e}" for v in coldest[1:]] == ["3.3e-80", "7.7e-53"]
 
 
 def test_hot_temperature_gives_uniform() -> None:
@@ -134,6 +150,41 @@ def test_temperature_keeps_order_and_moves_monotonically() -> None:
 
 def test_tied_winners_split_in_the_cold_limit() -> None:
     assert_allclose(softmax(np.array([2.0, 2.0, -5.0]) / 0.01), [0.5, 0.5, 0.0], atol=1e-15)
+
+
+# --- Scaling the last layer ----------------------------------------------------------------
+
+
+def decisions(net: TinyNetwork) -> np.ndarray:
+    x, _ = scaled_iris()
+    return net.raw_outputs(x).argmax(axis=1)
+
+
+def test_scaling_weights_and_biases_keeps_every_decision() -> None:
+    net = RUNNING_NETWORK
+    for factor in (0.5, 2.0, 3.0, 10.0):
+        scaled = TinyNetwork(net.w1, net.b1, factor * net.w2, factor * net.b2)
+        assert np.array_equal(decisions(scaled), decisions(net)), factor
+
+
+def test_scaling_only_the_weights_changes_decisions() -> None:
+    net = RUNNING_NETWORK
+    _, species = scaled_iris()
+    doubled = TinyNetwork(net.w1, net.b1, 2 * net.w2, net.b2)
+    changed = decisions(doubled) != decisions(net)
+    assert np.sum(changed) == 14
+    assert np.sum(decisions(net) == species) == 144
+    assert np.sum(decisions(doubled) == species) == 134
+    # The exercise's rule: doubled weights order the classes as z - b2 / 2.
+    x, _ = scaled_iris()
+    assert np.array_equal(decisions(doubled), (net.raw_outputs(x) - net.b2 / 2).argmax(axis=1))
+
+
+def test_doubling_weights_with_equal_biases_changes_nothing() -> None:
+    net = RUNNING_NETWORK
+    equal = TinyNetwork(net.w1, net.b1, net.w2, np.full(3, 0.7))
+    doubled = TinyNetwork(net.w1, net.b1, 2 * net.w2, equal.b2)
+    assert np.array_equal(decisions(doubled), decisions(equal))
 
 
 # --- Two classes: the sigmoid ----------------------------------------------------------------
@@ -246,6 +297,16 @@ def test_every_pasted_glue_name_is_glued_in_the_chapter() -> None:
     missing = [name for name in pasted if not any(p.match(name) for p in patterns)]
     assert not missing, missing
     assert all(name.startswith("ch3_") for name in pasted)
+
+
+def test_chapter_is_the_home_of_shift_and_sigmoid_and_links_the_rest() -> None:
+    text = CHAPTER.read_text()
+    assert "(properties-shift)=\n## Adding a constant" in text
+    assert "(properties-sigmoid)=\n## Two classes" in text
+    assert "literalinclude" not in text
+    assert "{ref}`general-stable-softmax`" in text
+    assert "{ref}`argmax-train-decide`" in text
+    assert "to the last digit" not in text
 
 
 def test_chapter_figures_are_named() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,10 @@ from bs4 import BeautifulSoup
 from numpy.testing import assert_allclose, assert_array_equal
 
 from softmax_course.lessons.example import PUBLISHED_PROBABILITIES, RAW_OUTPUTS
-from softmax_course.lessons.maths import argmax_onehot, softmax
+from softmax_course.lessons.maths import argmax_onehot, numerical_jacobian, softmax
+from tests.conftest import ROOT
+
+CHAPTER = ROOT / "book" / "softmax.md"
 
 EXACT = np.array([0.6842, 0.1098, 0.2061])
 EXPONENTIALS = np.array([4.1787, 0.6703, 1.2586])
@@ -90,6 +94,64 @@ def test_exercise_versicolor_needed_for_010() -> None:
     assert abs(softmax([RAW_OUTPUTS[0], needed, RAW_OUTPUTS[2]])[1] - q) < 1e-12
 
 
+def test_differences_of_raw_outputs_become_ratios_of_probabilities() -> None:
+    p = softmax(RAW_OUTPUTS)
+    gap = RAW_OUTPUTS[0] - RAW_OUTPUTS[2]
+    assert_allclose(p[0] / p[2], np.exp(gap), rtol=1e-12)
+    assert f"{gap:.2f}" == "1.20" and f"{p[0] / p[2]:.2f}" == "3.32"
+    # Log-probabilities are the raw outputs up to one shared constant.
+    shifted = np.log(p) - RAW_OUTPUTS
+    assert_allclose(shifted, shifted[0], atol=1e-12)
+
+
+def test_derivative_of_setosa_is_p_times_one_minus_p() -> None:
+    p = softmax(RAW_OUTPUTS)[0]
+    assert_allclose(numerical_jacobian(softmax, RAW_OUTPUTS)[0, 0], p * (1 - p), atol=1e-8)
+    assert f"{p * (1 - p):.4f}" == "0.2161"
+
+
+def test_another_base_is_a_temperature() -> None:
+    base2 = 2.0**RAW_OUTPUTS / np.sum(2.0**RAW_OUTPUTS)
+    assert_allclose(base2, softmax(RAW_OUTPUTS * np.log(2.0)), rtol=1e-12)
+    assert_allclose(base2, softmax(RAW_OUTPUTS / (1 / np.log(2.0))), rtol=1e-12)
+    assert f"{base2[0]:.3f}" == "0.583"
+
+
+def test_dividing_raw_outputs_by_their_sum_gives_no_probabilities() -> None:
+    shares = RAW_OUTPUTS / RAW_OUTPUTS.sum()
+    assert shares[1] < 0, "versicolor's share is negative"
+    assert shares[0] > 1, "setosa's share exceeds certainty"
+    assert [f"{v:.3f}" for v in shares] == ["1.135", "-0.317", "0.183"]
+
+
+def test_the_printed_numbers_are_no_rounding_of_the_softmax() -> None:
+    exact_rounded = np.round(softmax(RAW_OUTPUTS), 2)
+    assert list(exact_rounded != PUBLISHED_PROBABILITIES) == [True, True, False]
+    *_, early_rounded = early_rounding(RAW_OUTPUTS)
+    assert_array_equal(early_rounded, exact_rounded)
+
+
+def test_chapter_links_to_the_homes_of_repeated_ideas() -> None:
+    text = CHAPTER.read_text()
+    assert "literalinclude" not in text, "the softmax listing lives in the general-equation chapter"
+    assert "{ref}`general-stable-softmax`" in text
+    assert "## Train with SoftMax" not in text
+    assert "{ref}`argmax-train-decide`" in text
+    assert text.count("**logits**") == 1
+    assert "torch.nn.functional.cross_entropy" in text and "from_logits=True" in text
+    assert "10^{-4}" not in text
+
+
+def test_every_glue_name_in_the_prose_is_glued_in_the_chapter() -> None:
+    text = CHAPTER.read_text()
+    used = set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", text))
+    glued = set(re.findall(r'glue\(\s*f?"([A-Za-z0-9_{}]+)"', text))
+    patterns = [re.compile("^" + re.sub(r"\{[^}]+\}", "[a-z0-9_]+", name) + "$") for name in glued]
+    missing = [name for name in used if not any(p.match(name) for p in patterns)]
+    assert used and not missing, missing
+    assert all(name.startswith("ch2_") for name in used)
+
+
 def test_argmax_of_probabilities_is_argmax_of_raw_outputs() -> None:
     assert_array_equal(argmax_onehot(softmax(RAW_OUTPUTS)), argmax_onehot(RAW_OUTPUTS))
     assert_array_equal(argmax_onehot(RAW_OUTPUTS), [1.0, 0.0, 0.0])
@@ -103,6 +165,17 @@ def test_built_page_shows_the_glued_probabilities(built_book: Path) -> None:
     prose = " ".join(tag.get_text(" ") for tag in article.find_all(["p", "li"]))
     for shown in ("0.684", "0.110", "0.206", "4.1787", "0.6703", "1.2586", "6.1076"):
         assert shown in prose, shown
+
+
+def test_built_page_keeps_the_rounding_aside_in_a_dropdown(built_book: Path) -> None:
+    soup = BeautifulSoup((built_book / "book" / "softmax.html").read_text(), "html.parser")
+    article = soup.find("article") or soup
+    dropdowns = [d for d in article.find_all("details") if "write-ups" in d.get_text()]
+    assert len(dropdowns) == 1
+    aside = dropdowns[0].get_text(" ")
+    for shown in ("0.69", "0.10", "0.21", "0.68", "0.11", "0.1088", "-0.50"):
+        assert shown in aside.replace("\N{MINUS SIGN}", "-"), shown
+    assert "within a tolerance" in aside
 
 
 def test_built_page_has_one_captioned_figure_with_alt_text(built_book: Path) -> None:

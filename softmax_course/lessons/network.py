@@ -31,12 +31,34 @@ class TinyNetwork:
         return hidden @ self.w2 + self.b2
 
 
+def feature_ranges() -> tuple[np.ndarray, np.ndarray]:
+    """Return the smallest and largest value in cm of each of FEATURES over the data set."""
+    measurements, _ = load_iris()
+    x = measurements[:, [_COLUMNS[name] for name in FEATURES]]
+    return x.min(axis=0), x.max(axis=0)
+
+
+def network_inputs(measurements: ArrayLike) -> np.ndarray:
+    """Return the inputs (..., 2) for measurements (..., 4) in cm: FEATURES scaled to [0, 1]."""
+    x = np.asarray(measurements, dtype=float)[..., [_COLUMNS[name] for name in FEATURES]]
+    low, high = feature_ranges()
+    return (x - low) / (high - low)
+
+
 def scaled_iris() -> tuple[np.ndarray, np.ndarray]:
     """Return the network's inputs (150, 2) scaled to [0, 1] and species indices (150,)."""
     measurements, species = load_iris()
-    x = measurements[:, [_COLUMNS[name] for name in FEATURES]]
-    low, high = x.min(axis=0), x.max(axis=0)
-    return (x - low) / (high - low), species
+    return network_inputs(measurements), species
+
+
+RUNNING_NETWORK = TinyNetwork(
+    w1=np.array([[-2.54, -3.45], [0.04, 1.36]]),
+    b1=np.array([2.11, 1.19]),
+    w2=np.array([[0.54, 2.14, -2.47], [2.08, -2.93, 1.41]]),
+    b2=np.array([-2.19, 0.03, 2.33]),
+)
+"""The running example's network: fitted to the iris data with example.FLOWER's raw outputs kept
+close to the example's values, then rounded to two decimals; they round to example.RAW_OUTPUTS."""
 
 
 def train_tiny_network(seed: int, *, steps: int = 3000, learning_rate: float = 0.5) -> TinyNetwork:
