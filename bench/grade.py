@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from softmax_course.cli import NOT_EVERYONE_GRADED  # noqa: E402
 from softmax_course.course import ASSIGNMENTS, nbgrader_api  # noqa: E402
-from tests.corpus_harness import (  # noqa: E402
+from tests.harness import (  # noqa: E402
     CORPUS,
     answer_cells,
     load_implementation,

@@ -26,7 +26,7 @@ from softmax_course.grading.preprocessors.restore_from_release import (  # noqa:
     cell_changes,
     restore_from_release,
 )
-from tests.corpus_harness import reference_submission  # noqa: E402
+from tests.harness import reference_submission  # noqa: E402
 
 MB = 1 << 20
 

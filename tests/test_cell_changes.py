@@ -1,6 +1,6 @@
 """cell_changes: every change to what a student must not change; restore_from_release: the fix.
 
-The grading tests measure, with nbgrader's autograde (tests/corpus_harness.py grade_class), each
+The grading tests measure, with nbgrader's autograde (tests/harness.py grade_class), each
 tampered variant of a correct and of a wrong softmax submission: nbgrader alone restores edited,
 deleted and retyped test cells and changed points, but fails to grade (KeyError, RuntimeError) a
 duplicated cell, a renamed or added grade_id, flipped grade/solution flags, or all metadata
@@ -35,7 +35,7 @@ from softmax_course.grading.preprocessors.restore_from_release import (
     restore_from_release,
 )
 from softmax_course.grading.schedule import LEDGER_NAME, grading_logger
-from tests.corpus_harness import (
+from tests.harness import (
     CORPUS,
     ROOT,
     answer_cells,

@@ -12,7 +12,7 @@ from nbgrader.nbgraderformat.common import SchemaMismatchError
 from nbgrader.preprocessors import CheckCellMetadata
 
 from softmax_course.grading.preprocessors.check_cell_metadata import CheckCellMetadataOnce
-from tests.corpus_harness import ROOT
+from tests.harness import ROOT
 
 SOURCE = nbformat.read(ROOT / "solutions" / "softmax" / "softmax.ipynb", as_version=4)
 

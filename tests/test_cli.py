@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from softmax_course.cli import main
 from softmax_course.course import ASSIGNMENTS
 from tests.conftest import ROOT
-from tests.corpus_harness import reference_submission
+from tests.harness import reference_submission
 
 
 def test_check_reports_each_visible_test_with_points(tmp_path: Path) -> None:

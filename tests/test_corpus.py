@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from softmax_course.course import ASSIGNMENTS
-from tests.corpus_harness import (
+from tests.harness import (
     CORPUS,
     ROOT,
     CellGrade,

@@ -20,7 +20,7 @@ from nbgrader.api import Gradebook
 
 from softmax_course.course import nbgrader_api
 from softmax_course.grading.schedule import LEDGER_NAME
-from tests.corpus_harness import ROOT, grade_class
+from tests.harness import ROOT, grade_class
 from tests.test_grade import ASSIGNMENT, REFERENCE_ANSWER, WRONG, with_answer
 
 FAKE_PASSES = """

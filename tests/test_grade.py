@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import is_grade, is_solution
 
 from softmax_course.cli import NOT_EVERYONE_GRADED, main
-from tests.corpus_harness import (
+from tests.harness import (
     CORPUS,
     ROOT,
     SOLUTION_BLOCK,

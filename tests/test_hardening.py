@@ -24,7 +24,7 @@ from softmax_course.grading.autograde import NotebookJob, execute
 from softmax_course.sandbox.kernel_pool import KernelPool, grading_manager_factory
 from softmax_course.sandbox.memory_cap import memory_hierarchy
 from softmax_course.sandbox.spec import sandbox_support
-from tests.corpus_harness import ROOT, answer_cells, reference_submission
+from tests.harness import ROOT, answer_cells, reference_submission
 from tests.test_grade import (
     ASSIGNMENT,
     REFERENCE_ANSWER,

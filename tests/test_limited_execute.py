@@ -13,7 +13,7 @@ from softmax_course.grading.preprocessors.limit_output_bytes import output_size
 from softmax_course.grading.schedule import kernel_limits
 from softmax_course.sandbox.kernel_pool import KernelPool, grading_manager_factory
 from softmax_course.sandbox.memory_cap import memory_hierarchy
-from tests.corpus_harness import ROOT
+from tests.harness import ROOT
 
 LOOP = "while True:\n    pass"
 

@@ -21,7 +21,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from softmax_course.course import nbgrader_api
-from tests.corpus_harness import ROOT, reference_submission
+from tests.harness import ROOT, reference_submission
 from tests.test_grade import (
     REFERENCE_ANSWER,
     WRONG,

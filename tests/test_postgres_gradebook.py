@@ -13,7 +13,7 @@ from nbgrader.api import Gradebook
 from sqlalchemy import create_engine, inspect, text
 
 from softmax_course.course import load_config, nbgrader_api
-from tests.corpus_harness import ROOT, grade_class, reference_submission
+from tests.harness import ROOT, grade_class, reference_submission
 
 ASSIGNMENT = "softmax"
 COURSE_ID = load_config(ROOT).CourseDirectory.course_id

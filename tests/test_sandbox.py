@@ -38,7 +38,7 @@ from softmax_course.sandbox.spec import (
     start_zygote,
 )
 from softmax_course.sandbox.zygote import KernelZygote
-from tests.corpus_harness import reference_submission
+from tests.harness import reference_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ROOT / "tests" / "hostile"

@@ -27,7 +27,7 @@ from softmax_course.check import run_notebook
 from softmax_course.course import ASSIGNMENTS, STDERR_WARNINGS_PATTERN
 from softmax_course.notebooks import failure_message
 from softmax_course.trusted import codec, link
-from tests.corpus_harness import (
+from tests.harness import (
     CORPUS,
     ROOT,
     answer_cells,
