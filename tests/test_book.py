@@ -7,20 +7,13 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
-import yaml
 from bs4 import BeautifulSoup
 
 from softmax_course.course import ASSIGNMENTS
 from tests.conftest import BIN, ROOT
-
-
-def toc_files() -> list[str]:
-    """Return every file named in _toc.yml, in order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
+from tests.harness import (
+    toc_files,
+)
 
 
 def test_every_toc_page_is_built(built_book: Path) -> None:

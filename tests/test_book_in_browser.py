@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.test_book import toc_files
+from tests.harness import toc_files
 
 # Flags that keep Chromium from calling home on a machine with no network (and as root in CI).
 FLAGS = [

@@ -26,7 +26,7 @@ from traitlets.config import Config
 from softmax_course.course import CourseError
 from softmax_course.grading.intake import Intake, collect
 from softmax_course.notebooks import read_notebook
-from tests.test_grade import (
+from tests.harness import (
     ASSIGNMENT,
     REFERENCE_ANSWER,
     grade_cli,

@@ -20,8 +20,7 @@ from nbgrader.api import Gradebook
 
 from softmax_course.course import nbgrader_api
 from softmax_course.grading.schedule import LEDGER_NAME
-from tests.harness import ROOT, grade_class
-from tests.test_grade import ASSIGNMENT, REFERENCE_ANSWER, WRONG, with_answer
+from tests.harness import ASSIGNMENT, REFERENCE_ANSWER, ROOT, WRONG, grade_class, with_answer
 
 FAKE_PASSES = """
 import numpy.testing

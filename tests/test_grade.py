@@ -9,14 +9,7 @@ the instructor's tests directly in Python (a cell earns its points if it raises 
 from __future__ import annotations
 
 import contextlib
-import csv
-import html
-import io
 import re
-import shutil
-import warnings
-import zipfile
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -24,60 +17,28 @@ from click.testing import CliRunner
 from nbgrader.api import Gradebook
 from nbgrader.utils import is_grade, is_solution
 
-from softmax_course.cli import NOT_EVERYONE_GRADED, main
+from softmax_course.cli import main
 from tests.harness import (
+    ASSIGNMENT,
     CORPUS,
-    ROOT,
-    SOLUTION_BLOCK,
+    REFERENCE_ANSWER,
+    SOLUTION,
+    STUB,
+    STUB_ANSWER,
+    WRONG,
     answer_cells,
+    expected_points,
+    grade_cli,
     load_implementation,
+    make_course,
+    read_grades,
     reference_submission,
+    visible_text,
+    with_answer,
+    write_zip,
 )
 
-ASSIGNMENT = "softmax"
-SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-STUB = ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-
-
-def expected_points(answer: str) -> dict[str, float]:
-    """Run the instructor's notebook with `answer` in the answer cell; points of each test."""
-    namespace: dict[str, object] = {}
-    points = {}
-    for cell in nbformat.read(SOLUTION, 4).cells:
-        if cell.cell_type != "code":
-            continue
-        answered = is_solution(cell) and not is_grade(cell)
-        try:
-            with (
-                warnings.catch_warnings(),
-                contextlib.redirect_stdout(io.StringIO()),
-                contextlib.redirect_stderr(io.StringIO()),
-            ):
-                warnings.simplefilter("ignore")
-                exec(compile(answer if answered else cell.source, "<cell>", "exec"), namespace)
-            passed = True
-        except Exception:
-            passed = False
-        if is_grade(cell):
-            points[cell.metadata.nbgrader["grade_id"]] = (
-                float(cell.metadata.nbgrader["points"]) if passed else 0.0
-            )
-    return points
-
-
-def with_answer(answer: str) -> nbformat.NotebookNode:
-    """Return the released notebook with `answer` as the softmax answer cell."""
-    nb = reference_submission(ASSIGNMENT)
-    answer_cells(nb)[ASSIGNMENT].source = answer
-    return nb
-
-
-REFERENCE_ANSWER = SOLUTION_BLOCK.sub(
-    "", answer_cells(nbformat.read(SOLUTION, 4))[ASSIGNMENT].source
-)
-STUB_ANSWER = answer_cells(nbformat.read(STUB, 4))[ASSIGNMENT].source
-WRONG = (CORPUS / ASSIGNMENT / "wrong_divide_by_sum.py").read_text()
 
 
 def tampered() -> nbformat.NotebookNode:
@@ -124,50 +85,6 @@ def build_class() -> tuple[dict[str, bytes], dict[str, float]]:
     files["kernel-killer_4343_softmax.ipynb"] = nbformat.writes(dies_before_last_test()).encode()
     scores["kernel-killer"] = sum(expected_points(REFERENCE_ANSWER).values()) - last_test_points()
     return files, scores
-
-
-def write_zip(path: Path, files: dict[str, bytes]) -> Path:
-    """Write `files` into a zip at `path`, as an LMS download."""
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(f"submissions/{name}", content)
-    return path
-
-
-def make_course(folder: Path) -> Path:
-    """Make a scratch course with the softmax assignment (not yet in any gradebook)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nbgrader_config.py", folder)
-    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, folder / "solutions" / ASSIGNMENT)
-    return folder
-
-
-def grade_cli(course: Path, *args: str) -> str:
-    """Run `softmax-course grade` in `course`; return its output, failing on errors.
-
-    The exit status must be 0 when everyone was graded, and NOT_EVERYONE_GRADED when the
-    output lists something that could not be graded.
-    """
-    runner = CliRunner()
-    with contextlib.chdir(course):
-        result = runner.invoke(main, ["grade", *args], catch_exceptions=False)
-    listed = "could not be graded:" in result.output
-    assert result.exit_code == (NOT_EVERYONE_GRADED if listed else 0), result.output
-    return result.output
-
-
-def read_grades(path: Path) -> dict[str, dict[str, str]]:
-    """Return grades.csv rows by student, checking there is one row per student."""
-    rows = list(csv.DictReader(path.open()))
-    students = [row["student_id"] for row in rows]
-    assert len(students) == len(set(students)), f"duplicate rows: {students}"
-    return {row["student_id"]: row for row in rows}
-
-
-def visible_text(page: str) -> str:
-    """Return the text of an HTML page, without tags, scripts and styles."""
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def hidden_test_cells() -> list[str]:

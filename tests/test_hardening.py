@@ -24,17 +24,19 @@ from softmax_course.grading.autograde import NotebookJob, execute
 from softmax_course.sandbox.kernel_pool import KernelPool, grading_manager_factory
 from softmax_course.sandbox.memory_cap import memory_hierarchy
 from softmax_course.sandbox.spec import sandbox_support
-from tests.harness import ROOT, answer_cells, reference_submission
-from tests.test_grade import (
+from tests.harness import (
     ASSIGNMENT,
     REFERENCE_ANSWER,
+    ROOT,
     SOLUTION,
     STUB,
     WRONG,
+    answer_cells,
     expected_points,
     grade_cli,
     make_course,
     read_grades,
+    reference_submission,
     visible_text,
     with_answer,
     write_zip,

@@ -29,26 +29,15 @@ from softmax_course.grading.lms import (
     write_moodle_import,
 )
 from softmax_course.grading.report import late_note
-
-
-def canvas_name(
-    sortable: str, user: int, attachment: int, file: str, *, late: bool = False
-) -> str:
-    """Return the name Canvas gives an uploaded file in a submissions zip."""
-    name = re.sub(r"_(\d+)_", r"\1", sortable).lower()  # ContentZipper#sanitize_user_name
-    prefix = "_".join([name, *(["LATE"] if late else []), str(user)])
-    prefix = re.sub(r"\W", "", prefix)  # #sanitize_file_name keeps word characters
-    return f"{prefix}_{attachment}_{re.sub(r'[/:*?<>|]+', '_', file)}"
+from tests.harness import (
+    canvas_name,
+    moodle_folder,
+)
 
 
 def canvas_anonymous_name(anonymous_id: str, attachment: int, file: str, *, late: bool) -> str:
     """Return the name Canvas gives an uploaded file of an anonymously graded assignment."""
     return "_".join([*(["LATE"] if late else []), f"anon_{anonymous_id}", str(attachment), file])
-
-
-def moodle_folder(full_name: str, participant: int, *, plugin: str = "file") -> str:
-    """Return the folder Moodle gives a student's files of one submission plugin."""
-    return f"{full_name.replace('_', ' ')}_{participant}_assignsubmission_{plugin}_"
 
 
 def test_canvas_names_give_the_user_id_the_name_and_the_late_mark() -> None:

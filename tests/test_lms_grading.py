@@ -21,18 +21,20 @@ import pytest
 from nbgrader.api import Gradebook
 
 from softmax_course.course import nbgrader_api
-from tests.harness import ROOT, reference_submission
-from tests.test_grade import (
+from tests.harness import (
     REFERENCE_ANSWER,
+    ROOT,
     WRONG,
+    canvas_name,
     expected_points,
     grade_cli,
     make_course,
+    moodle_folder,
     read_grades,
+    reference_submission,
     visible_text,
     with_answer,
 )
-from tests.test_lms import canvas_name, moodle_folder
 
 COURSE_ID = "softmax-step-by-step"
 DUE = datetime(2026, 12, 1, 12, 0)
