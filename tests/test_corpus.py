@@ -49,6 +49,9 @@ def graded(request, tmp_path_factory) -> tuple[str, list, dict[str, dict[str, Ce
         report.append(f"  {impl.verdict:7} {score:4g}/{most:g}  {impl.path.name}")
     verdicts = [impl.verdict for impl in implementations]
     tried = f"  tried {verdicts.count('correct')} correct, {verdicts.count('wrong')} wrong"
+    for function in sorted({impl.function for impl in implementations}):
+        mine = [impl.verdict for impl in implementations if impl.function == function]
+        tried += f"\n    {function}: {mine.count('correct')} correct, {mine.count('wrong')} wrong"
     report.insert(1, tried)
     # Shown in every run (pytest captures print): CI's log tells how each implementation scored.
     with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():

@@ -1,4 +1,6 @@
-"""Correct: lets SymPy differentiate the column of probabilities with Matrix.jacobian.
+"""Correct for this function's tests: lets SymPy differentiate the column of probabilities with
+Matrix.jacobian. The matrix is right, so its tests pass; the quotient rule itself is graded by
+the tests of quotient_rule, which a student who skips the rule does not pass.
 
 verdict: correct
 """
