@@ -304,10 +304,10 @@ ARGMAX: dict[str, tuple[Callable[[NotebookNode], None], list[str]]] = {
         ["cell argmax_training_answer appears twice"],
     ),
     "answer-moved-below-tests": (
-        lambda nb: _move_above(nb, "argmax_onehot_answer", "predict_species_task"),
+        lambda nb: _move_above(nb, "argmax_onehot_answer", "numerical_jacobian_task"),
         [
             "cell argmax_onehot_answer was moved "
-            "(now between argmax_onehot_batches and predict_species_task)"
+            "(now between argmax_onehot_batches and numerical_jacobian_task)"
         ],
     ),
 }
@@ -605,7 +605,8 @@ def test_restore_step_in_nbgrader_sanitize_accepts_every_variant(scores: dict[st
 
 def test_tampered_submissions_score_as_untampered(scores: dict[str, Any]) -> None:
     correct, wrong = scores["correct-untampered"], scores["wrong-untampered"]
-    assert (correct, wrong) == (10, 5)
+    assert (correct, wrong) == (10, 7)  # the wrong softmax (no max subtracted) fails only the
+    # stability cells (softmax_overflow, softmax_no_warnings), not the batch test
     for kind in ("correct", "wrong"):
         untampered = scores[f"{kind}-untampered"]
         for name in SOFTMAX:

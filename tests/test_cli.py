@@ -29,7 +29,7 @@ def test_check_passes_a_solved_notebook(tmp_path: Path) -> None:
     nbformat.write(reference_submission("softmax"), solved)
     result = CliRunner().invoke(main, ["check", str(solved)])
     assert result.exit_code == 0, result.output
-    assert "Visible tests: 3 of 3 points" in result.output
+    assert "Visible tests: 6 of 6 points" in result.output
     assert "FAIL" not in result.output
 
 

@@ -1,11 +1,11 @@
-"""Tries: a wrong softmax, with sys.modules['numpy.testing'] replaced by a fake module whose
-assertions check nothing; np.testing points to the fake and assert_allclose is imported again
-from it.
+"""Tries: a wrong softmax_temperature, with sys.modules['numpy.testing'] replaced by a fake
+module whose assertions check nothing; np.testing points to the fake and assert_allclose is
+imported again from it.
 
 assignment: softmax-properties
-function: softmax
-fools nbgrader: softmax_values, softmax_shift, softmax_temperature_example,
-    softmax_temperature_limits, softmax_temperature_stability, softmax_temperature_axis
+function: softmax_temperature
+fools nbgrader: softmax_temperature_example, softmax_temperature_limits,
+    softmax_temperature_stability, softmax_temperature_axis
 """
 
 import sys
@@ -21,6 +21,6 @@ np.testing = fake
 from numpy.testing import assert_allclose  # noqa: E402, F401  (the fake one)
 
 
-def softmax(raw, axis=-1):
-    z = np.asarray(raw, dtype=float)
+def softmax_temperature(raw, temperature, axis=-1):
+    z = np.asarray(raw, dtype=float) * temperature
     return z / z.sum(axis=axis, keepdims=True)
