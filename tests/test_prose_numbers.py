@@ -41,6 +41,7 @@ PENDING_CHAPTERS: set[str] = set()
 
 ALLOWED_TOKENS = re.compile(
     r"\b(?:float16|float32|float64|int32|int64|log2|log10|1935|1936)\b"  # dtypes, citations
+    r"|\((?:19|20)\d\d\)"  # a cited work's year, as in "Kingma and Ba (2015)"
     r"|\bstep [1-9]\b"  # numbered steps of a recipe, like the numbers of an ordered list
     r"|\(1,\s*(?:1,\s*)*(?:…|\\dots|\\ldots)?,?\s*1\)",  # the ones vector (1, 1, 1), (1, …, 1)
     re.IGNORECASE,
@@ -355,6 +356,7 @@ FLAGGED = {
 }
 
 CLEAN = {
+    "a cited work's year": "Adam, by Kingma and Ba (2015), scales each step.",
     "glue and notation": (
         "SoftMax gives {glue:text}`ch4_p_setosa:.3f` for $z_1$, and $p_i(1 - p_i) \\le "
         "\\tfrac14$ with $\\frac{1}{2}$ at $p_{i} = 1/2$, $e^{2z}$, $n - 1$."
