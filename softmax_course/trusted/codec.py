@@ -28,6 +28,23 @@ def _encode(value: Any, hook: Callable[[Any], Any] | None = None, depth: int = 0
         return value
     if isinstance(value, (np.ndarray, np.generic)):
         return _encode_array(value, hook, depth)
+    encoded = _encode_builtin(value, hook, depth)
+    if encoded is not None:
+        return encoded
+    sympy = sys.modules.get("sympy")
+    if sympy is not None and isinstance(value, (sympy.Basic, sympy.MatrixBase)):
+        return {"__sympy__": sympy.srepr(value)}
+    if hook is not None:
+        return hook(value)
+    return _encode_opaque(value, depth)
+
+
+def _encode_builtin(value: Any, hook: Callable[[Any], Any] | None, depth: int) -> Any:
+    """Return a builtin number, str, bytes, tuple, list or dict as data; None for anything else.
+
+    None is free to mean "not a builtin": no builtin value is encoded as None (None itself is
+    handled by `_encode`).
+    """
     if isinstance(value, int):
         return int.__int__(value)
     if isinstance(value, float):
@@ -49,12 +66,7 @@ def _encode(value: Any, hook: Callable[[Any], Any] | None = None, depth: int = 0
                 [_encode(k, hook, depth + 1), _encode(v, hook, depth + 1)] for k, v in pairs
             ]
         }
-    sympy = sys.modules.get("sympy")
-    if sympy is not None and isinstance(value, (sympy.Basic, sympy.MatrixBase)):
-        return {"__sympy__": sympy.srepr(value)}
-    if hook is not None:
-        return hook(value)
-    return _encode_opaque(value, depth)
+    return None
 
 
 def _encode_array(value: Any, hook: Callable[[Any], Any] | None, depth: int) -> Any:

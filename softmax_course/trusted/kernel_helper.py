@@ -22,6 +22,7 @@ from softmax_course.trusted.codec import (
     _decode_array,
     _encode,
     _encode_array,
+    _encode_builtin,
     _encode_opaque,
     _opaque,
     _shape,
@@ -159,6 +160,7 @@ def _helper_source() -> str:
     )
     parts = [
         _encode,
+        _encode_builtin,
         _encode_array,
         _encode_opaque,
         _decode,
