@@ -117,6 +117,11 @@ def _decode(data: Any, hook: Callable[[dict], Any] | None = None, depth: int = 0
         return [_decode(item, hook, depth + 1) for item in data]
     if not isinstance(data, dict) or not data:
         raise ValueError(f"unreadable data of type {type(data).__name__}")
+    return _decode_tagged(data, hook, depth)
+
+
+def _decode_tagged(data: dict, hook: Callable[[dict], Any] | None, depth: int) -> Any:
+    """Rebuild a value from a dict `_encode` tagged (its tag key decides), or hand it to `hook`."""
     if "__tuple__" in data:
         return tuple(_decode(item, hook, depth + 1) for item in data["__tuple__"])
     if "__dict__" in data:
@@ -131,12 +136,7 @@ def _decode(data: Any, hook: Callable[[dict], Any] | None = None, depth: int = 0
     if "__ndarray__" in data:
         return _decode_array(data)
     if "__objects__" in data:
-        items = [_decode(item, hook, depth + 1) for item in data["items"]]
-        array = np.empty(_shape(data["__objects__"], len(items)), dtype=object)
-        flat = array.reshape(-1)
-        for index, item in enumerate(items):
-            flat[index] = item
-        return array
+        return _decode_objects(data, hook, depth)
     if "__sympy__" in data:
         return _parse_srepr(data["__sympy__"])
     if "__opaque__" in data:
@@ -144,6 +144,16 @@ def _decode(data: Any, hook: Callable[[dict], Any] | None = None, depth: int = 0
     if hook is not None:
         return hook(data)
     raise ValueError(f"unreadable data tagged {sorted(data)[:2]}")
+
+
+def _decode_objects(data: dict, hook: Callable[[dict], Any] | None, depth: int) -> Any:
+    """Rebuild an object ndarray from its shape and its items, each decoded like any value."""
+    items = [_decode(item, hook, depth + 1) for item in data["items"]]
+    array = np.empty(_shape(data["__objects__"], len(items)), dtype=object)
+    flat = array.reshape(-1)
+    for index, item in enumerate(items):
+        flat[index] = item
+    return array
 
 
 def _shape(shape: Any, count: int | None = None) -> tuple[int, ...]:
