@@ -29,7 +29,15 @@ from softmax_course.trusted.codec import (
     _opaque,
     _shape,
 )
-from softmax_course.trusted.srepr import _SYMPY_ATOMS, _SYMPY_CALLS, _SYMPY_NAMED, _parse_srepr
+from softmax_course.trusted.srepr import (
+    _SYMPY_ATOMS,
+    _SYMPY_CALLS,
+    _SYMPY_NAMED,
+    _parse_srepr,
+    _srepr_call,
+    _srepr_keyword_allowed,
+    _srepr_node,
+)
 
 
 def _kernel_helper(user_ns: dict) -> Callable[[str], str]:
@@ -171,6 +179,9 @@ def _helper_source() -> str:
         _shape,
         _decode_array,
         _parse_srepr,
+        _srepr_node,
+        _srepr_call,
+        _srepr_keyword_allowed,
         Opaque,
         OpaqueArrayLike,
         _opaque,
