@@ -81,7 +81,7 @@ def _describe(exc: BaseException) -> dict:
 
 
 def _resolver(user_ns: dict, functions: dict) -> Callable[[dict], Any]:
-    """(In the kernel.) Return the hook that turns the codec's other tags into callables."""
+    """(In the kernel.) Return the codec hook for callables: proxies, modules, test functions."""
     made: dict[str, Any] = {}
 
     def resolve(tag: dict) -> Any:
