@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import yaml
@@ -197,75 +197,106 @@ def strip_key(line: str) -> str:
 
 def hand_typed_numbers(source: str) -> list[Offence]:
     """Return every line of a MyST chapter whose reader-visible text holds a hand-typed digit."""
-    lines = source.splitlines()
-    visible = list(lines)  # what the reader sees of each line, offsets kept
-    kind = ["prose"] * len(lines)
-    offences: list[Offence] = []
-    index = 0
-    if lines and lines[0].strip() == "---":
-        index = lines.index("---", 1) + 1 if "---" in lines[1:] else len(lines)
-        kind[:index] = ["skip"] * index
-    stack: list[tuple[str, str]] = []  # open fences: (marker, directive)
-    math_env = False
-    while index < len(lines):
-        line = lines[index]
-        fence = FENCE.match(line)
+    scan = ChapterScan(source.splitlines())
+    index = scan.front_matter()
+    while index < len(scan.lines):
+        index = scan.line(index)
+    offences = scan.offences + scan_blocks(scan.visible, scan.kind, scan.lines)
+    return sorted(set(offences), key=lambda o: o.line)
+
+
+@dataclass
+class ChapterScan:
+    """A chapter read line by line: what the reader sees of each line, and the kind of each."""
+
+    lines: list[str]
+    visible: list[str] = field(init=False)  # what the reader sees of each line, offsets kept
+    kind: list[str] = field(init=False)  # "prose", "math", "caption", "argument" or "skip"
+    offences: list[Offence] = field(default_factory=list)  # numbers drawn into figures
+    stack: list[tuple[str, str]] = field(default_factory=list)  # open fences: (marker, directive)
+    math_env: bool = False  # inside an amsmath environment
+
+    def __post_init__(self) -> None:
+        self.visible = list(self.lines)
+        self.kind = ["prose"] * len(self.lines)
+
+    def front_matter(self) -> int:
+        """Mark the YAML header, if any, as skipped; return the index of the line after it."""
+        lines = self.lines
+        index = 0
+        if lines and lines[0].strip() == "---":
+            index = lines.index("---", 1) + 1 if "---" in lines[1:] else len(lines)
+            self.kind[:index] = ["skip"] * index
+        return index
+
+    def line(self, index: int) -> int:
+        """Mark the line at `index` (and the lines it opens); return the index of the next one."""
+        line = self.lines[index]
+        stack = self.stack
         closes = stack and line.strip() and set(line.strip()) == {stack[-1][0][0]}
         if closes and len(line.strip()) >= len(stack[-1][0]):
             stack.pop()
-            kind[index] = "skip"
-            index += 1
-            continue
-        in_code = any(name in CODE_DIRECTIVES or name == "" for _, name in stack)
-        if in_code:
-            kind[index] = "skip"
-            index += 1
-            continue
+            self.kind[index] = "skip"
+            return index + 1
+        if any(name in CODE_DIRECTIVES or name == "" for _, name in stack):
+            self.kind[index] = "skip"
+            return index + 1
+        fence = FENCE.match(line)
         if fence:
-            marker, name, argument = fence[2], (fence[3] or ""), fence[4]
-            if marker.startswith("`") and not fence[3]:
-                name = ""  # a plain fence is code, whatever its language
-            stack.append((marker, name))
-            kind[index] = "argument" if name not in NO_PROSE_ARGUMENT and argument else "skip"
-            visible[index] = " " * fence.start(4) + argument
-            body = option_end(lines, index + 1)
-            for option in range(index + 1, body):
-                kind[option] = "skip"
-            for option in visible_metadata(lines, index + 1, body):
-                kind[option] = "caption"
-                visible[option] = strip_key(lines[option])
-            if name == "code-cell":
-                close = next(
-                    (i for i in range(body, len(lines)) if lines[i].strip() == marker), len(lines)
-                )
-                code = "\n".join(lines[body:close])
-                offences += plot_text_offences(code, body + 1, lines)
-            if name == "math":
-                for math_line in range(body, len(lines)):
-                    if lines[math_line].strip() == marker:
-                        break
-                    kind[math_line] = "math"
-                index = math_line
-                continue
-            index = body
-            continue
-        stripped = line.strip()
+            return self.fence(index, fence)
+        return self.outside_fences(index)
+
+    def fence(self, index: int, fence: re.Match[str]) -> int:
+        """Mark an opening fence, its options and, for code cells, the text its figures draw."""
+        lines, kind, visible = self.lines, self.kind, self.visible
+        marker, name, argument = fence[2], (fence[3] or ""), fence[4]
+        if marker.startswith("`") and not fence[3]:
+            name = ""  # a plain fence is code, whatever its language
+        self.stack.append((marker, name))
+        kind[index] = "argument" if name not in NO_PROSE_ARGUMENT and argument else "skip"
+        visible[index] = " " * fence.start(4) + argument
+        body = option_end(lines, index + 1)
+        for option in range(index + 1, body):
+            kind[option] = "skip"
+        for option in visible_metadata(lines, index + 1, body):
+            kind[option] = "caption"
+            visible[option] = strip_key(lines[option])
+        if name == "code-cell":
+            close = next(
+                (i for i in range(body, len(lines)) if lines[i].strip() == marker), len(lines)
+            )
+            code = "\n".join(lines[body:close])
+            self.offences += plot_text_offences(code, body + 1, lines)
+        if name == "math":
+            return self.math_directive(body, marker)
+        return body
+
+    def math_directive(self, body: int, marker: str) -> int:
+        """Mark a math directive's body as math; return the index of its closing fence."""
+        end = body  # no body at all: the chapter ends with the fence
+        for end in range(body, len(self.lines)):
+            if self.lines[end].strip() == marker:
+                break
+            self.kind[end] = "math"
+        return end
+
+    def outside_fences(self, index: int) -> int:
+        """Mark a line outside any fence: label or comment, math, or prose; return the next one."""
+        stripped = self.lines[index].strip()
         if re.fullmatch(r"\(.+\)=", stripped) or stripped.startswith("%"):
-            kind[index] = "skip"
-        elif math_env or stripped.startswith("\\begin{"):
-            kind[index] = "math"
-            math_env = "\\end{" not in stripped
+            self.kind[index] = "skip"
+        elif self.math_env or stripped.startswith("\\begin{"):
+            self.kind[index] = "math"
+            self.math_env = "\\end{" not in stripped
         elif stripped.startswith("$$"):
-            kind[index] = "math"
+            self.kind[index] = "math"
             single = stripped.count("$$") >= 2
-            while not single and index + 1 < len(lines):
+            while not single and index + 1 < len(self.lines):
                 index += 1
-                kind[index] = "math"
-                if lines[index].strip().startswith("$$"):
+                self.kind[index] = "math"
+                if self.lines[index].strip().startswith("$$"):
                     break
-        index += 1
-    offences += scan_blocks(visible, kind, lines)
-    return sorted(set(offences), key=lambda o: o.line)
+        return index + 1
 
 
 def scan_blocks(visible: list[str], kind: list[str], lines: list[str]) -> list[Offence]:

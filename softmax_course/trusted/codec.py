@@ -28,6 +28,23 @@ def _encode(value: Any, hook: Callable[[Any], Any] | None = None, depth: int = 0
         return value
     if isinstance(value, (np.ndarray, np.generic)):
         return _encode_array(value, hook, depth)
+    encoded = _encode_builtin(value, hook, depth)
+    if encoded is not None:
+        return encoded
+    sympy = sys.modules.get("sympy")
+    if sympy is not None and isinstance(value, (sympy.Basic, sympy.MatrixBase)):
+        return {"__sympy__": sympy.srepr(value)}
+    if hook is not None:
+        return hook(value)
+    return _encode_opaque(value, depth)
+
+
+def _encode_builtin(value: Any, hook: Callable[[Any], Any] | None, depth: int) -> Any:
+    """Return a builtin number, str, bytes, tuple, list or dict as data; None for anything else.
+
+    None is free to mean "not a builtin": no builtin value is encoded as None (None itself is
+    handled by `_encode`).
+    """
     if isinstance(value, int):
         return int.__int__(value)
     if isinstance(value, float):
@@ -49,12 +66,7 @@ def _encode(value: Any, hook: Callable[[Any], Any] | None = None, depth: int = 0
                 [_encode(k, hook, depth + 1), _encode(v, hook, depth + 1)] for k, v in pairs
             ]
         }
-    sympy = sys.modules.get("sympy")
-    if sympy is not None and isinstance(value, (sympy.Basic, sympy.MatrixBase)):
-        return {"__sympy__": sympy.srepr(value)}
-    if hook is not None:
-        return hook(value)
-    return _encode_opaque(value, depth)
+    return None
 
 
 def _encode_array(value: Any, hook: Callable[[Any], Any] | None, depth: int) -> Any:
@@ -105,6 +117,11 @@ def _decode(data: Any, hook: Callable[[dict], Any] | None = None, depth: int = 0
         return [_decode(item, hook, depth + 1) for item in data]
     if not isinstance(data, dict) or not data:
         raise ValueError(f"unreadable data of type {type(data).__name__}")
+    return _decode_tagged(data, hook, depth)
+
+
+def _decode_tagged(data: dict, hook: Callable[[dict], Any] | None, depth: int) -> Any:
+    """Rebuild a value from a dict `_encode` tagged (its tag key decides), or hand it to `hook`."""
     if "__tuple__" in data:
         return tuple(_decode(item, hook, depth + 1) for item in data["__tuple__"])
     if "__dict__" in data:
@@ -119,12 +136,7 @@ def _decode(data: Any, hook: Callable[[dict], Any] | None = None, depth: int = 0
     if "__ndarray__" in data:
         return _decode_array(data)
     if "__objects__" in data:
-        items = [_decode(item, hook, depth + 1) for item in data["items"]]
-        array = np.empty(_shape(data["__objects__"], len(items)), dtype=object)
-        flat = array.reshape(-1)
-        for index, item in enumerate(items):
-            flat[index] = item
-        return array
+        return _decode_objects(data, hook, depth)
     if "__sympy__" in data:
         return _parse_srepr(data["__sympy__"])
     if "__opaque__" in data:
@@ -132,6 +144,16 @@ def _decode(data: Any, hook: Callable[[dict], Any] | None = None, depth: int = 0
     if hook is not None:
         return hook(data)
     raise ValueError(f"unreadable data tagged {sorted(data)[:2]}")
+
+
+def _decode_objects(data: dict, hook: Callable[[dict], Any] | None, depth: int) -> Any:
+    """Rebuild an object ndarray from its shape and its items, each decoded like any value."""
+    items = [_decode(item, hook, depth + 1) for item in data["items"]]
+    array = np.empty(_shape(data["__objects__"], len(items)), dtype=object)
+    flat = array.reshape(-1)
+    for index, item in enumerate(items):
+        flat[index] = item
+    return array
 
 
 def _shape(shape: Any, count: int | None = None) -> tuple[int, ...]:

@@ -1,8 +1,8 @@
 """Rebuild SymPy objects from srepr text by a whitelisted AST walk: never eval, sympify or pickle.
 
-Like the codec, this runs on both sides: `_parse_srepr` and its whitelists are part of the
-helper's source sent to the kernel (see `kernel_helper`), so it uses only the names the helper's
-header imports.
+Like the codec, this runs on both sides: `_parse_srepr`, the functions it calls and its whitelists
+are part of the helper's source sent to the kernel (see `kernel_helper`), so they use only the
+names the helper's header imports.
 """
 
 from __future__ import annotations
@@ -33,59 +33,63 @@ def _parse_srepr(text: Any) -> Any:
     tree = ast.parse(text, mode="eval")
     if sum(1 for _ in ast.walk(tree)) > 500_000:
         raise ValueError("SymPy expression too large")
+    return _srepr_node(tree.body, sympy)
 
-    def build(node: ast.AST, name_allowed: bool = False) -> Any:
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
-            return node.value
-        if isinstance(node, ast.Constant) and type(node.value) is str and name_allowed:
-            return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            operand = build(node.operand)
-            if type(operand) in (int, float):
-                return -operand
-        if isinstance(node, ast.List):
-            return [build(item) for item in node.elts]
-        if isinstance(node, ast.Name) and node.id in _SYMPY_ATOMS:
-            return getattr(sympy, node.id)
-        if isinstance(node, ast.Call):
-            return call(node)
-        raise ValueError(f"not a SymPy expression the checker accepts: {ast.dump(node)[:80]}")
 
-    def call(node: ast.Call) -> Any:
-        func = node.func
-        if isinstance(func, ast.Name) and func.id in _SYMPY_CALLS:
-            name, target = func.id, getattr(sympy, func.id)
-        elif (
-            isinstance(func, ast.Call)
-            and isinstance(func.func, ast.Name)
-            and func.func.id == "Function"
-        ):
-            name, target = "", call(func)  # an undefined function applied: Function('f')(x)
-        else:
-            raise ValueError("SymPy expression calls something the checker does not accept")
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
-            raise ValueError("SymPy expression with *args")
-        named = name in _SYMPY_NAMED or name == "Float"
-        args = [build(arg, named and i == 0) for i, arg in enumerate(node.args)]
-        kwargs = {}
-        for keyword in node.keywords:
-            value = build(keyword.value)
-            allowed = (name in _SYMPY_NAMED and type(value) is bool) or (
-                name == "Float"
-                and keyword.arg == "precision"
-                and type(value) is int
-                and 1 <= value <= 10_000
-            )
-            if keyword.arg is None or not allowed:
-                raise ValueError(f"SymPy expression with keyword {keyword.arg!r} for {name}")
-            kwargs[keyword.arg] = value
-        if (
-            name == "Pow"
-            and len(args) == 2
-            and all(getattr(a, "is_Number", 0) for a in args)
-            and abs(args[1]) > 10_000
-        ):
-            raise ValueError("SymPy expression with a number raised to a huge power")
-        return target(*args, **kwargs)
+def _srepr_node(node: ast.AST, sympy: Any, name_allowed: bool = False) -> Any:
+    """Return the value of one whitelisted node: a number, a name, a list, an atom or a call."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
+        return node.value
+    if isinstance(node, ast.Constant) and type(node.value) is str and name_allowed:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        operand = _srepr_node(node.operand, sympy)
+        if type(operand) in (int, float):
+            return -operand
+    if isinstance(node, ast.List):
+        return [_srepr_node(item, sympy) for item in node.elts]
+    if isinstance(node, ast.Name) and node.id in _SYMPY_ATOMS:
+        return getattr(sympy, node.id)
+    if isinstance(node, ast.Call):
+        return _srepr_call(node, sympy)
+    raise ValueError(f"not a SymPy expression the checker accepts: {ast.dump(node)[:80]}")
 
-    return build(tree.body)
+
+def _srepr_call(node: ast.Call, sympy: Any) -> Any:
+    """Return the value of a call of a whitelisted SymPy class, with whitelisted arguments."""
+    func = node.func
+    if isinstance(func, ast.Name) and func.id in _SYMPY_CALLS:
+        name, target = func.id, getattr(sympy, func.id)
+    elif (
+        isinstance(func, ast.Call)
+        and isinstance(func.func, ast.Name)
+        and func.func.id == "Function"
+    ):  # an undefined function applied: Function('f')(x)
+        name, target = "", _srepr_call(func, sympy)
+    else:
+        raise ValueError("SymPy expression calls something the checker does not accept")
+    if any(isinstance(arg, ast.Starred) for arg in node.args):
+        raise ValueError("SymPy expression with *args")
+    named = name in _SYMPY_NAMED or name == "Float"
+    args = [_srepr_node(arg, sympy, named and i == 0) for i, arg in enumerate(node.args)]
+    kwargs = {}
+    for keyword in node.keywords:
+        value = _srepr_node(keyword.value, sympy)
+        if keyword.arg is None or not _srepr_keyword_allowed(name, keyword.arg, value):
+            raise ValueError(f"SymPy expression with keyword {keyword.arg!r} for {name}")
+        kwargs[keyword.arg] = value
+    if (
+        name == "Pow"
+        and len(args) == 2
+        and all(getattr(a, "is_Number", 0) for a in args)
+        and abs(args[1]) > 10_000
+    ):
+        raise ValueError("SymPy expression with a number raised to a huge power")
+    return target(*args, **kwargs)
+
+
+def _srepr_keyword_allowed(name: str, keyword: str, value: Any) -> bool:
+    """Return True for the keywords srepr writes: assumptions of names, and Float's precision."""
+    return (name in _SYMPY_NAMED and type(value) is bool) or (
+        name == "Float" and keyword == "precision" and type(value) is int and 1 <= value <= 10_000
+    )

@@ -152,13 +152,28 @@ class _Matching:
 
 def _match(submitted: Any, released: Any) -> _Matching:
     sub = _cells(submitted)
-    rel: list[_Released] = []
+    rel = _released_cells(released)
+    owner, loose = _match_by_id(rel, sub)
+    _match_by_source(rel, sub, owner, loose)
+    _match_by_place(rel, sub, owner, loose)
+    foreign = [i for i in loose if i not in owner and _grade_id(sub[i])]
+    added = [i for i in loose if i not in owner and not _grade_id(sub[i])]
+    return _Matching(rel, sub, owner, foreign, added)
+
+
+def _released_cells(released: Any) -> list[_Released]:
+    """Return the released cells with a grade_id, in order (the first of a duplicated id)."""
     by_id: dict[str, _Released] = {}
     for index, cell in enumerate(_cells(released)):
         grade_id = _grade_id(cell)
         if grade_id and grade_id not in by_id:
             by_id[grade_id] = _Released(index, cell, grade_id, _role(_nbgrader(cell)))
-            rel.append(by_id[grade_id])
+    return list(by_id.values())
+
+
+def _match_by_id(rel: list[_Released], sub: list[dict]) -> tuple[dict[int, _Released], list[int]]:
+    """Match submitted cells by grade_id; return the owners and the cells left loose."""
+    by_id = {r.grade_id: r for r in rel}
     owner: dict[int, _Released] = {}
     loose: list[int] = []  # no grade_id, or one the release does not have
     for index, cell in enumerate(sub):
@@ -171,7 +186,13 @@ def _match(submitted: Any, released: Any) -> _Matching:
     for r in rel:
         if r.copies:  # nbgrader's DeduplicateIds keeps the last copy
             r.primary, r.how = r.copies[-1], "id"
-    # Metadata removed, source as released.
+    return owner, loose
+
+
+def _match_by_source(
+    rel: list[_Released], sub: list[dict], owner: dict[int, _Released], loose: list[int]
+) -> None:
+    """Match released cells still unmatched to loose cells with the same source (metadata lost)."""
     for r in rel:
         source = _source(r.cell).strip()
         if r.primary is None and source:
@@ -180,7 +201,12 @@ def _match(submitted: Any, released: Any) -> _Matching:
                     r.primary, r.how = index, "renamed" if _grade_id(sub[index]) else "source"
                     owner[index] = r
                     break
-    # Metadata removed (or grade_id changed) and source edited: the cell in its place.
+
+
+def _match_by_place(
+    rel: list[_Released], sub: list[dict], owner: dict[int, _Released], loose: list[int]
+) -> None:
+    """Match released cells still unmatched to a similar loose cell in their place (edited too)."""
     for position, r in enumerate(rel):
         if r.primary is None and r.role:
             before = [x.primary for x in rel[:position] if x.primary is not None]
@@ -192,9 +218,6 @@ def _match(submitted: Any, released: Any) -> _Matching:
                 r.primary = found
                 r.how = "renamed" if _grade_id(sub[found]) else "place"
                 owner[found] = r
-    foreign = [i for i in loose if i not in owner and _grade_id(sub[i])]
-    added = [i for i in loose if i not in owner and not _grade_id(sub[i])]
-    return _Matching(rel, sub, owner, foreign, added)
 
 
 def _in_place(r: _Released, sub: list[dict], candidates: list[int]) -> int | None:
