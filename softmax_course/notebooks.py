@@ -71,7 +71,9 @@ def load_notebook(path: Path) -> dict[str, Any]:
             + recovery_hint(path)
         ) from None
     except json.JSONDecodeError as exc:
-        why = "the file ends too early" if exc.pos >= len(exc.doc) else exc.msg
+        why = exc.msg
+        if exc.pos >= len(exc.doc.rstrip()) or why.startswith("Unterminated string"):
+            why += "; the file ends too early"
         raise CourseError(
             f"{path}: not a readable notebook: the JSON breaks at line {exc.lineno}, column "
             f"{exc.colno} ({why}); " + recovery_hint(path)
