@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import linecache
 import os
 import re
 import signal
@@ -37,18 +38,23 @@ class Shell:
         sys.modules["__main__"] = self.main  # classes defined in cells pickle as in a kernel
         self.ipython: Any = None
 
-    def compile(self, source: str) -> tuple[types.CodeType | None, types.CodeType | None]:
-        """Return the code of a cell's statements and of its last expression (or None)."""
+    def compile(self, source: str, name: str) -> tuple[types.CodeType, types.CodeType | None]:
+        """Return the code of a cell's statements and of its last expression (or None).
+
+        `name` stands for the cell's file name (a kernel gives each cell a file of its own);
+        its source is kept where tracebacks and warnings look for lines of code.
+        """
+        linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
         try:
-            tree = ast.parse(source, "<cell>")
+            tree = ast.parse(source, name)
         except SyntaxError:
             if not IPYTHON_SYNTAX.search(source):
                 raise
-            tree = ast.parse(self.transform(source), "<cell>")
+            tree = ast.parse(self.transform(source), name)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not quiet(source):
-            last = compile(ast.Expression(tree.body.pop().value), "<cell>", "eval")
-        return compile(tree, "<cell>", "exec"), last
+            last = compile(ast.Expression(tree.body.pop().value), name, "eval")
+        return compile(tree, name, "exec"), last
 
     def transform(self, source: str) -> str:
         """Return a cell with IPython syntax as plain Python calling IPython's shell."""
@@ -56,7 +62,8 @@ class Shell:
             from IPython.core.inputtransformer2 import TransformerManager
             from IPython.core.interactiveshell import InteractiveShell
         except ImportError:
-            line = IPYTHON_SYNTAX.search(source).group(0).strip() or "?"
+            found = IPYTHON_SYNTAX.search(source)
+            line = source[source.rfind("\n", 0, found.start()) + 1 :].splitlines()[0].strip()
             raise SyntaxError(
                 f"this cell uses IPython syntax ({line!r}), which runs only in Jupyter or with "
                 "IPython installed (pip install ipython)"
@@ -95,7 +102,7 @@ def error_output(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def run_cell(shell: Shell, source: str, timeout: float) -> list[dict[str, Any]]:
+def run_cell(shell: Shell, source: str, name: str, timeout: float) -> list[dict[str, Any]]:
     """Run one cell in `shell`; return its value or error as outputs (streams are added later)."""
 
     def expire(signum: int, frame: object) -> None:
@@ -104,7 +111,7 @@ def run_cell(shell: Shell, source: str, timeout: float) -> list[dict[str, Any]]:
     signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        body, last = shell.compile(source)
+        body, last = shell.compile(source, name)
         exec(body, shell.main.__dict__)
         value = eval(last, shell.main.__dict__) if last is not None else None
     except BaseException as exc:  # a cell may raise anything, SystemExit included
@@ -133,8 +140,8 @@ def main() -> None:
     for fd, capture in captures.items():
         os.dup2(capture.fileno(), fd)
     shell = Shell()
-    for source in request["cells"]:
-        result = run_cell(shell, source, request["timeout"])
+    for number, source in enumerate(request["cells"], start=1):
+        result = run_cell(shell, source, f"<cell {number}>", request["timeout"])
         sys.stdout.flush()
         sys.stderr.flush()
         streams = [

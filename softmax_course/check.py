@@ -297,6 +297,6 @@ def check_notebook(path: Path, *, timeout: float = 30) -> CheckResult:
         if meta.get("grade") and not meta.get("solution") and meta["grade_id"] not in present:
             note = "this test cell is not in your notebook"
             reports.append(
-                CellReport(meta["grade_id"], "", "missing", 0.0, float(meta["points"]), note)
+                CellReport(meta["grade_id"], "", "missing", 0.0, float(meta.get("points", 0)), note)
             )
     return CheckResult(reports, problems, errors, source)

@@ -89,11 +89,15 @@ def test_the_self_check_installs_and_runs_without_the_extras(tmp_path: Path) -> 
 
     student = tmp_path / "downloads"
     student.mkdir()
-    nbformat.write(reference_submission("softmax-derivatives"), student / "work.ipynb")
+    nb = reference_submission("softmax-derivatives")
+    nb.cells.append(nbformat.v4.new_code_cell("%time 1 + 1"))  # IPython syntax, without IPython
+    nbformat.write(nb, student / "work.ipynb")
     checked = subprocess.run(
         [venv / "bin" / "softmax-course", "check", "work.ipynb"],
         cwd=student, capture_output=True, text=True,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "Visible tests: 6 of 6 points" in checked.stdout
+    assert "uses IPython syntax ('%time 1 + 1')" in checked.stdout
+    assert "pip install ipython" in checked.stdout
     assert sysconfig.get_path("purelib") not in checked.stdout + checked.stderr
