@@ -60,7 +60,7 @@ def feedback_page(folder: Path, *, message: str = "x") -> Path:
     page = folder / "student" / "softmax" / "softmax.html"
     page.parent.mkdir(parents=True)
     page.write_text(body)
-    feedback.place_mathjax([page], folder)
+    feedback.place_mathjax([page], folder / ".mathjax")
     return page
 
 
@@ -114,3 +114,16 @@ def test_an_ungraded_student_gets_a_page_that_says_why(tmp_path) -> None:
     assert "could not be graded" in text
     assert "softmax.html: not a notebook (.ipynb) &lt;exported as HTML&gt;" in text
     assert "<script" not in text and "http" not in text
+
+
+def test_mathjax_beside_each_page_is_one_file_on_disk(tmp_path) -> None:
+    pages = [tmp_path / "feedback" / s / "softmax" / "softmax.html" for s in ("ada", "bo")]
+    for page in pages:
+        page.parent.mkdir(parents=True)
+        page.write_text("<html></html>")
+    feedback.place_mathjax(pages, tmp_path / ".mathjax")
+    master = tmp_path / ".mathjax" / "tex-svg.js"
+    assert master.read_bytes() == feedback.mathjax_source().read_bytes()
+    for page in pages:
+        assert (page.parent / "mathjax" / "tex-svg.js").samefile(master)
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["ada", "bo"]

@@ -201,10 +201,13 @@ def mathjax_source() -> Path:
 
 
 def place_mathjax(pages: Sequence[Path], shared: Path) -> None:
-    """Put mathjax/tex-svg.js beside each page: hard links to one copy in `shared`, if possible."""
+    """Put mathjax/tex-svg.js beside each page: hard links to one copy in `shared`, if possible.
+
+    `shared` lies outside feedback/, which holds one folder per student and nothing else.
+    """
     if not pages:
         return
-    master = shared / "mathjax" / "tex-svg.js"
+    master = shared / "tex-svg.js"
     if not master.is_file():
         master.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(mathjax_source(), master)
@@ -270,7 +273,7 @@ def write_feedback(
     for student in sorted(wanted):
         folder = Path(coursedir.format_path(coursedir.feedback_directory, student, assignment))
         written += sorted(folder.glob("*.html"))
-    place_mathjax(written, Path(coursedir.feedback_directory))
+    place_mathjax(written, out / ".mathjax")
     return written
 
 
