@@ -68,10 +68,8 @@ def check(notebook: Path, timeout: int) -> None:
             if report.status in {"passed", "failed", "missing"}
             else f" -/{report.max_points:g}"
         )
-        click.echo(
-            f"{SYMBOLS[report.status]:>7}  {points:>6}  {report.grade_id}: {report.question}"
-            .rstrip(": ")
-        )
+        name = f"{report.grade_id}: {report.question}" if report.question else report.grade_id
+        click.echo(f"{SYMBOLS[report.status]:>7}  {points:>6}  {name}")
         if report.message:
             click.echo(f"{'':17}{report.message}")
     click.echo("\n" + summary(result.reports))
