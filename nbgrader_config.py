@@ -1,12 +1,22 @@
 """nbgrader configuration: https://nbgrader.readthedocs.io/en/stable/configuration/config_options.html"""
 
+from nbgrader.converters import GenerateAssignment
+
 from softmax_course.course import STDERR_WARNINGS_PATTERN
+from softmax_course.grading.preprocessors.list_released_cells import ListReleasedCells
 
 c = get_config()  # noqa: F821 (traitlets provides get_config when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "softmax-step-by-step"
 c.CourseDirectory.source_directory = "solutions"  # instructor notebooks: answers + hidden tests
 c.CourseDirectory.release_directory = "exercises"  # student notebooks, generated and committed
+
+# A release lists its cells in each notebook's metadata (after nbgrader's own steps), so that
+# `softmax-course check` can tell a student which released cell is missing.
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    ListReleasedCells,
+]
 
 # Each cell gets 30 s; a runaway cell is interrupted and later cells still run.
 c.Execute.timeout = 30

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from softmax_course.course import ASSIGNMENTS, CourseError, find_course_root
 
-SYMBOLS = {"passed": "PASS", "failed": "FAIL", "hidden": "HIDDEN", "manual": "MANUAL"}
+if TYPE_CHECKING:
+    from softmax_course.check import CellReport as CheckReport
+
+SYMBOLS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "hidden": "HIDDEN",
+    "manual": "MANUAL",
+    "edited": "EDITED",
+    "missing": "MISSING",
+}
 NOT_EVERYONE_GRADED = 3
 """`softmax-course grade`'s exit status when a student or a file of the input was not graded."""
 
@@ -38,36 +49,68 @@ def release(assignments: tuple[str, ...]) -> None:
 @click.argument("notebook", type=click.Path(path_type=Path))
 @click.option("--timeout", default=30, show_default=True, help="Seconds allowed per cell.")
 def check(notebook: Path, timeout: int) -> None:
-    """Run NOTEBOOK's visible tests and show each one, pass or fail, with its points."""
+    """Run NOTEBOOK's visible tests and show each one, pass or fail, with its points.
+
+    Also warns about released cells that are missing or were edited. Exits with 1 when a
+    visible test fails or a released cell is missing or edited.
+    """
     from softmax_course.check import check_notebook
 
     try:
-        reports = check_notebook(notebook, timeout=timeout)
+        result = check_notebook(notebook, timeout=timeout)
     except CourseError as exc:
         raise click.ClickException(str(exc)) from None
-    if not reports:
+    if not result.reports:
         raise click.ClickException(f"{notebook}: no graded cells; is this a course notebook?")
-    for report in reports:
+    for line in result.errors:
+        click.echo(f"{'ERROR':>7}  {line}")
+    for report in result.reports:
         points = (
             f"{report.points:g}/{report.max_points:g}"
-            if report.status in {"passed", "failed"}
+            if report.status in {"passed", "failed", "missing"}
             else f" -/{report.max_points:g}"
         )
-        click.echo(
-            f"{SYMBOLS[report.status]:>6}  {points:>6}  {report.grade_id}: {report.question}"
-        )
+        name = f"{report.grade_id}: {report.question}" if report.question else report.grade_id
+        click.echo(f"{SYMBOLS[report.status]:>7}  {points:>6}  {name}")
         if report.message:
-            click.echo(f"{'':16}{report.message}")
-    visible = [r for r in reports if r.status in {"passed", "failed"}]
-    earned = sum(r.points for r in visible)
-    click.echo(
-        f"\nVisible tests: {earned:g} of {sum(r.max_points for r in visible):g} points. "
-        f"Hidden tests ({sum(r.max_points for r in reports if r.status == 'hidden'):g} points) "
-        f"and written answers ({sum(r.max_points for r in reports if r.status == 'manual'):g} "
-        "points) are graded after you submit."
-    )
-    if any(r.status == "failed" for r in visible):
+            click.echo(f"{'':17}{report.message}")
+    click.echo("\n" + summary(result.reports))
+    for problem in result.problems:
+        click.echo(f"Warning: {problem}.", err=True)
+    if result.problems:
+        click.echo(
+            "Copy the cells back from a fresh copy of the release notebook"
+            + (f" ({result.release})" if result.release.endswith(".ipynb") else "")
+            + "; your answers are in the cells you wrote.",
+            err=True,
+        )
+    elif not result.release:
+        click.echo(
+            "Note: this notebook lists no released cells, so a deleted test cell cannot be "
+            "noticed here; edited test cells are.",
+            err=True,
+        )
+    if result.problems or any(r.status in {"failed", "missing"} for r in result.reports):
         raise SystemExit(1)
+
+
+def summary(reports: list[CheckReport]) -> str:
+    """Return the closing lines of `softmax-course check`: points earned, and what comes later."""
+
+    def total(*statuses: str, field: str = "max_points") -> float:
+        return sum(getattr(r, field) for r in reports if r.status in statuses)
+
+    text = (
+        f"Visible tests: {total('passed', 'failed', field='points'):g} of "
+        f"{total('passed', 'failed'):g} points. Hidden tests ({total('hidden'):g} points) and "
+        f"written answers ({total('manual'):g} points) are graded after you submit."
+    )
+    if any(r.status in {"edited", "missing"} for r in reports):
+        text += (
+            f"\nEdited or missing test cells ({total('edited', 'missing'):g} points) are run "
+            "as released when you are graded."
+        )
+    return text
 
 
 @main.command()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nbgrader.apps import NbGraderAPI
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
+if TYPE_CHECKING:  # imported where used: the student's self-check must not load nbgrader
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
 
 ASSIGNMENTS: tuple[str, ...] = (
     "argmax",
@@ -41,6 +42,8 @@ def find_course_root(start: Path | None = None) -> Path:
 
 def load_config(root: Path, **overrides: dict[str, object]) -> Config:
     """Return the course's nbgrader config with the course root set and `overrides` merged in."""
+    from traitlets.config.loader import PyFileConfigLoader
+
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
     for section, values in overrides.items():
@@ -51,6 +54,8 @@ def load_config(root: Path, **overrides: dict[str, object]) -> Config:
 
 def nbgrader_api(root: Path, **overrides: dict[str, object]) -> NbGraderAPI:
     """Return nbgrader's own API object for the course at `root`."""
+    from nbgrader.apps import NbGraderAPI
+
     # nbgrader runs the `alembic` command it installed; find it even when no venv is activated.
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):

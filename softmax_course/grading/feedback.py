@@ -5,18 +5,28 @@ runs first in generate_feedback's pipeline: in each test cell that has hidden te
 instructor's notebook (solutions/), it replaces every hidden block by one line naming the test
 and its result, and replaces the cell's outputs (whose tracebacks quote the hidden code) by the
 same verdict. The autograded notebooks themselves are left as nbgrader wrote them.
+
+The pages work offline: templates/feedback/ replaces nbconvert's MathJax 2 from a CDN by the
+MathJax 3 the book ships (sphinx-mathjax-offline's tex-svg.js, put beside each page), names each
+test in the page's summary and wraps long lines. A student whose file could not be graded gets
+a page that says why (`write_ungraded_feedback`).
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import os
+import shutil
 from collections.abc import Sequence
 from glob import glob
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from types import CodeType
 
 import jinja2
 import nbformat
+import nbgrader
 from jinja2.bccache import Bucket
 from nbconvert.exporters import HTMLExporter
 from nbconvert.exporters.exporter import ResourcesDict
@@ -124,17 +134,73 @@ TEMPLATES = CompiledTemplates()
 """Feedback templates compiled once per process, not once per `write_feedback` call."""
 
 
+TEMPLATE_FOLDER = Path(__file__).with_name("templates") / "feedback"
+"""This course's feedback templates, found before nbgrader's and nbconvert's of the same name."""
+
+NBGRADER_TEMPLATES = "server_extensions/formgrader/templates"
+"""Where nbgrader keeps its feedback template (GenerateFeedback's default); ours extends it."""
+
+MATHJAX = "sphinx-mathjax-offline/static/mathjax/tex-svg.js"
+"""MathJax 3 with SVG output (no font files to fetch), inside sphinx-mathjax-offline's package."""
+
+
 class FeedbackHTMLExporter(HTMLExporter):
     """nbconvert's HTMLExporter, with its Jinja templates compiled once per process.
 
     nbgrader makes a new exporter, and so a new Jinja environment, for each `write_feedback`
     call; compiling its templates again was about a quarter of the cost of the feedback.
+    With nbgrader's feedback template, this course's templates come first (TEMPLATE_FOLDER).
     """
 
     def _create_environment(self) -> jinja2.Environment:
         environment = super()._create_environment()
         environment.bytecode_cache = TEMPLATES
+        if self.template_name == "feedback":
+            nbgrader_templates = Path(nbgrader.__file__).parent / NBGRADER_TEMPLATES
+            environment.loader = jinja2.ChoiceLoader(
+                [
+                    jinja2.FileSystemLoader(str(TEMPLATE_FOLDER)),
+                    jinja2.PrefixLoader({"nbgrader": jinja2.FileSystemLoader(nbgrader_templates)}),
+                    environment.loader,
+                ]
+            )
         return environment
+
+
+def mathjax_source() -> Path:
+    """Return the MathJax script the book ships, from the installed sphinx-mathjax-offline."""
+    try:
+        path = Path(str(distribution("sphinx-mathjax-offline").locate_file(MATHJAX)))
+    except PackageNotFoundError:
+        path = Path(MATHJAX)
+    if not path.is_file():
+        raise CourseError(
+            "feedback pages need MathJax from sphinx-mathjax-offline: "
+            "pip install 'softmax-course[grade]'"
+        )
+    return path
+
+
+def place_mathjax(pages: Sequence[Path], shared: Path) -> None:
+    """Put mathjax/tex-svg.js beside each page: hard links to one copy in `shared`, if possible.
+
+    `shared` lies outside feedback/, which holds one folder per student and nothing else.
+    """
+    if not pages:
+        return
+    master = shared / "tex-svg.js"
+    if not master.is_file():
+        master.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(mathjax_source(), master)
+    for folder in {page.parent for page in pages}:
+        target = folder / "mathjax" / "tex-svg.js"
+        if target.is_file():
+            continue
+        target.parent.mkdir(exist_ok=True)
+        try:
+            os.link(master, target)
+        except OSError:  # another file system, or no hard links: a copy
+            shutil.copyfile(master, target)
 
 
 def write_feedback(
@@ -185,4 +251,54 @@ def write_feedback(
             coursedir.format_path(coursedir.feedback_directory, student, assignment.name)
         )
         written += sorted(folder.glob("*.html"))
+    place_mathjax(written, out / ".mathjax")
     return written
+
+
+UNGRADED_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+  body {{ font-family: sans-serif; max-width: 48em; margin: 2em auto; padding: 0 1em;
+         background: white; color: #222; line-height: 1.5; }}
+  li, p {{ overflow-wrap: anywhere; white-space: pre-wrap; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p>Your submission for <strong>{assignment}</strong> could not be graded, so it has no score
+yet. Why:</p>
+<ul>
+{reasons}
+</ul>
+<p>What to do: hand in your notebook again as <code>{notebook}.ipynb</code>, saved from Jupyter
+(not exported as HTML or PDF), or ask your instructor, who has the same message.</p>
+</body>
+</html>
+"""
+
+
+def write_ungraded_feedback(
+    out: Path, assignment: str, student: str, reasons: Sequence[str], *, notebook: str = ""
+) -> Path:
+    """Write feedback/<student>/<assignment>/<notebook>.html saying why nothing was graded.
+
+    `reasons` are one-line explanations (e.g. an intake rejection); `notebook` is the released
+    notebook's name without .ipynb (default: the assignment's). Returns the page written.
+    """
+    notebook = notebook or assignment
+    page = out / "feedback" / student / assignment / f"{notebook}.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    items = "\n".join(f"<li>{html.escape(reason)}</li>" for reason in reasons or ["(no reason)"])
+    page.write_text(
+        UNGRADED_PAGE.format(
+            title=html.escape(f"{notebook}: not graded"),
+            assignment=html.escape(assignment),
+            notebook=html.escape(notebook),
+            reasons=items,
+        ),
+        encoding="utf-8",
+    )
+    return page

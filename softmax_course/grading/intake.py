@@ -170,48 +170,17 @@ def _collect_lms(
     with tempfile.TemporaryDirectory(prefix="softmax-intake-") as scratch:
         extractor = ExtractorPlugin(config=config)
         extracted, rejected, links = _unpack(source, extractor, Path(scratch))
-        expected = " and ".join(f"{notebook}.ipynb" for notebook in notebooks)
         found: dict[str, dict[str, list[_Found]]] = {}
         not_notebooks: dict[str, list[Rejected]] = {}
-        for path in sorted(p for p in extracted.rglob("*") if p.is_file()):
-            name = path.relative_to(extracted).as_posix()
-            if "__MACOSX" in path.parts or any(f"/{name}".endswith(f"/{link}") for link in links):
-                continue  # macOS resource forks; links, already set aside
-            info = collector.collect(str(path))
-            if not info:
-                named = re.match(collector.named_regexp, str(path))
-                if named and path.suffix not in extractor.zip_ext:
-                    not_notebooks.setdefault(named["student_id"], []).append(
-                        Rejected(name, f"not a Jupyter notebook; hand in {expected}")
-                    )
-                elif path.suffix == ".ipynb":
-                    rejected.append(Rejected(name, "file name does not match the LMS naming"))
-                continue
-            student = info["student_id"]
-            if not student or student.startswith(".") or Path(student).name != student:
-                rejected.append(Rejected(name, f"'{student}' is not a usable student id"))
-                continue
-            notebook = Path(info["file_id"]).stem
-            if notebook not in notebooks:
-                if len(notebooks) != 1:
-                    rejected.append(
-                        Rejected(
-                            name, f"no notebook '{notebook}' in {assignment}: expected {expected}"
-                        )
-                    )
-                    continue
-                notebook = notebooks[0]  # an LMS renamed the only notebook (e.g. softmax-1.ipynb)
-            try:
-                timestamp = parse_utc(info["timestamp"]) if info.get("timestamp") else None
-            except (ValueError, OverflowError):
-                rejected.append(Rejected(name, f"unreadable time '{info['timestamp']}'"))
-                continue
-            details = {
-                key: info[key] for key in ("first_name", "last_name", "email") if info.get(key)
-            }
-            found.setdefault(student, {}).setdefault(notebook, []).append(
-                _Found(path, notebook, timestamp, details)
-            )
+        for path, name in _unpacked_files(extracted, links):
+            entry = _named_entry(path, name, collector, extractor, assignment, notebooks)
+            if isinstance(entry, Rejected):
+                rejected.append(entry)
+            elif isinstance(entry, tuple) and isinstance(entry[1], Rejected):
+                not_notebooks.setdefault(entry[0], []).append(entry[1])
+            elif isinstance(entry, tuple):
+                student, item = entry
+                found.setdefault(student, {}).setdefault(item.notebook, []).append(item)
         set_aside = []
         for student, files in sorted(not_notebooks.items()):
             if student not in found:
@@ -225,17 +194,60 @@ def _collect_lms(
             if problem:
                 rejected.append(Rejected(f"{student}/{assignment}", problem))
                 continue
-            dest = _submitted_folder(coursedir, student, assignment)
-            shutil.rmtree(dest, ignore_errors=True)
-            dest.mkdir(parents=True)
-            for item in chosen:
-                shutil.copy(item.path, dest / f"{item.notebook}.ipynb")
-            stamps = [item.timestamp for item in chosen if item.timestamp is not None]
-            if stamps:
-                (dest / "timestamp.txt").write_text(max(stamps).isoformat(" "))
-            details = {k: v for item in chosen for k, v in item.details.items()}
-            submissions.append(Submission(student, assignment, dest, digest_folder(dest), details))
+            submissions.append(_submit(coursedir, student, assignment, chosen))
     return Intake(submissions, rejected, set_aside)
+
+
+def _named_entry(
+    path: Path,
+    name: str,
+    collector: FileNameCollectorPlugin,
+    extractor: ExtractorPlugin,
+    assignment: str,
+    notebooks: Sequence[str],
+) -> Rejected | tuple[str, _Found | Rejected] | None:
+    """Read one file of a download named by `--regexp`: a student's notebook (student, found),
+    a student's other file (student, why not graded), a file rejected, or None (skipped)."""
+    expected = " and ".join(f"{notebook}.ipynb" for notebook in notebooks)
+    info = collector.collect(str(path))
+    if not info:
+        named = re.match(collector.named_regexp, str(path))
+        if named and path.suffix not in extractor.zip_ext:
+            why = f"not a Jupyter notebook; hand in {expected}"
+            return named["student_id"], Rejected(name, why)
+        if path.suffix == ".ipynb":
+            return Rejected(name, "file name does not match the LMS naming")
+        return None
+    student = info["student_id"]
+    if not student or student.startswith(".") or Path(student).name != student:
+        return Rejected(name, f"'{student}' is not a usable student id")
+    notebook = Path(info["file_id"]).stem
+    if notebook not in notebooks:
+        if len(notebooks) != 1:
+            return Rejected(name, f"no notebook '{notebook}' in {assignment}: expected {expected}")
+        notebook = notebooks[0]  # an LMS renamed the only notebook (e.g. softmax-1.ipynb)
+    try:
+        timestamp = parse_utc(info["timestamp"]) if info.get("timestamp") else None
+    except (ValueError, OverflowError):
+        return Rejected(name, f"unreadable time '{info['timestamp']}'")
+    details = {key: info[key] for key in ("first_name", "last_name", "email") if info.get(key)}
+    return student, _Found(path, notebook, timestamp, details)
+
+
+def _submit(
+    coursedir: CourseDirectory, student: str, assignment: str, chosen: Sequence[_Found]
+) -> Submission:
+    """Copy a student's chosen notebooks into nbgrader's submitted/ folder, with the time."""
+    dest = _submitted_folder(coursedir, student, assignment)
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for item in chosen:
+        shutil.copy(item.path, dest / f"{item.notebook}.ipynb")
+    stamps = [item.timestamp for item in chosen if item.timestamp is not None]
+    if stamps:
+        (dest / "timestamp.txt").write_text(max(stamps).isoformat(" "))
+    details = {k: v for item in chosen for k, v in item.details.items()}
+    return Submission(student, assignment, dest, digest_folder(dest), details)
 
 
 def _unpack(
