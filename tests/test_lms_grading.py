@@ -207,3 +207,9 @@ def test_the_guide_shows_what_the_terminal_prints(canvas) -> None:
     assert len(example) >= 4
     for line in example:
         assert line in printed, canvas["output"]
+
+
+def test_a_student_whose_file_was_not_graded_gets_a_page_saying_why(canvas) -> None:
+    page = canvas["out"] / "feedback" / "106" / "softmax" / "softmax.html"
+    text = visible_text(page.read_text())
+    assert "not graded" in text and "not a Jupyter notebook" in text, text

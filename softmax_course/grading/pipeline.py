@@ -7,6 +7,7 @@ report.html. The command line only parses options and prints.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,8 +19,8 @@ from sqlalchemy.exc import SAWarning
 
 from softmax_course.course import CourseError, load_config
 from softmax_course.grading.assignment import read_assignment
-from softmax_course.grading.feedback import write_feedback
-from softmax_course.grading.intake import collect
+from softmax_course.grading.feedback import write_feedback, write_ungraded_feedback
+from softmax_course.grading.intake import Rejected, collect
 from softmax_course.grading.lms import write_canvas_import, write_moodle_import
 from softmax_course.grading.report import (
     ClassResults,
@@ -46,6 +47,25 @@ class ClassGrading:
     log_file: Path
     feedback: list[Path] = field(default_factory=list)
     import_file: Path | None = None  # canvas-import.csv or moodle-import.csv, with `platform`
+
+
+def ungraded_feedback(
+    out: Path, assignment: str, run: GradingRun, rejected: list[Rejected], written: list[Path]
+) -> list[Path]:
+    """Write a page for each student who has no feedback, saying why nothing was graded."""
+    has_page = {path.parent.parent.name for path in written}
+    reasons: dict[str, list[str]] = {}
+    for outcome in run.outcomes:
+        if outcome.status == "failed":
+            reasons.setdefault(outcome.student, []).append(outcome.reason)
+    for item in rejected:
+        if item.student:
+            reasons.setdefault(item.student, []).append(f"{item.name}: {item.reason}")
+    return [
+        write_ungraded_feedback(out, assignment, student, why)
+        for student, why in sorted(reasons.items())
+        if student not in has_page and re.fullmatch(r"\w[\w.-]*", student)
+    ]
 
 
 def grade_class(
@@ -114,6 +134,7 @@ def grade_class(
     )
     # Also those graded before: a manual grade given since then shows in their feedback.
     write_feedback_of([o.student for o in run.outcomes if o.status != "graded"])
+    written += ungraded_feedback(out, assignment, run, intake.rejected, written)
     export_grades(config, assignment, out / "grades.csv")
     results = class_results(config, run, intake)
     by_student: dict[str, list[Path]] = {}
