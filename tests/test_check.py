@@ -20,7 +20,7 @@ from softmax_course.course import ASSIGNMENTS
 from softmax_course.grading.preprocessors.list_released_cells import ListReleasedCells
 from softmax_course.notebooks import METADATA_KEY, cell_checksum, load_notebook
 from tests.conftest import ROOT
-from tests.corpus_harness import CORPUS, answer_cells, load_implementation, reference_submission
+from tests.harness import CORPUS, answer_cells, load_implementation, reference_submission
 
 
 def released(assignment: str) -> nbformat.NotebookNode:

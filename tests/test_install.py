@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
-from tests.corpus_harness import reference_submission
+from tests.harness import reference_submission
 
 LEFT_OUT = ["nbgrader", "nbformat", "jupyter_book", "dask", "playwright", "pytest", "IPython"]
 """Modules a student's self-check must do without."""

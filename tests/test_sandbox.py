@@ -420,7 +420,10 @@ def test_fallback_separate_uid_with_limits(tmp_path: Path) -> None:
     assert run.result(4)["error"] == "BlockingIOError"
     assert f"{uid} sleep 30" in processes_of(int(uid))
     reap_leftovers(workdir)
-    time.sleep(0.2)
+    for _ in range(50):  # killed processes take a moment to leave /proc
+        if not processes_of(int(uid)):
+            break
+        time.sleep(0.05)
     assert processes_of(int(uid)) == []
 
 
