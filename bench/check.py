@@ -23,9 +23,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import reference_submission  # noqa: E402
-
 from softmax_course.course import ASSIGNMENTS  # noqa: E402
+from tests.harness import reference_submission  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
