@@ -276,3 +276,21 @@ def toc_files() -> list[str]:
     for part in toc.get("parts", []):
         files += [chapter["file"] for chapter in part["chapters"]]
     return files
+
+
+def visible_points(assignment: str, *, without: tuple[str, ...] = ()) -> str:
+    """Return "V of V", the released notebook's visible test points (cells in `without` left
+    out), as `softmax-course check` prints them for a fully solved notebook."""
+    from softmax_course.check import is_hidden
+
+    nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4)
+    points = sum(
+        float(c.metadata.nbgrader["points"])
+        for c in nb.cells
+        if c.cell_type == "code"
+        and is_grade(c)
+        and not is_solution(c)
+        and not is_hidden(c.source)
+        and c.metadata.nbgrader["grade_id"] not in without
+    )
+    return f"{points:g} of {points:g}"

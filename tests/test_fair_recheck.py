@@ -193,11 +193,14 @@ def test_stopping_the_recheck_never_scores_more_than_letting_it_run(graded, stud
     assert "tampering suspected" in note or "to grade by hand" in note, note
 
 
-@pytest.mark.parametrize("student", [s for s in STOPPERS if s != "breaks-channel"])
+@pytest.mark.parametrize("student", ["stalls-first", "exits-first"])
 def test_an_unconfirmed_pass_goes_to_the_instructor_with_the_kernels_claim(graded, student):
+    assert graded["manual"][student], graded["notes"][student]
+
+
+@pytest.mark.parametrize("student", STOPPERS)
+def test_a_cell_to_grade_by_hand_scores_0_and_shows_the_kernels_claim(graded, student) -> None:
     cells = graded["ours"][student]
-    by_hand = graded["manual"][student]
-    assert by_hand, graded["notes"][student]
-    for name in by_hand:
+    for name in graded["manual"][student]:
         assert cells[name].score == 0
         assert "the kernel claimed" in cells[name].message and "by hand" in cells[name].message

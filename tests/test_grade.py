@@ -150,7 +150,10 @@ def test_broken_submissions_score_zero_and_do_not_stop_the_run(graded) -> None:
 def test_feedback_for_every_graded_student_and_no_hidden_code(graded) -> None:
     feedback = graded["out"] / "feedback"
     written = {p.parent.parent.name for p in feedback.glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.html")}
-    assert written == set(graded["scores"])
+    # every graded student, and the one whose file is not a notebook, with a page saying why
+    assert written == set(graded["scores"]) | {"broken-json"}
+    why = visible_text((feedback / "broken-json" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text())
+    assert "not graded" in why and "not a readable notebook" in why, why
     secrets = hidden_code_lines()
     for page in feedback.glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.html"):
         text = visible_text(page.read_text())

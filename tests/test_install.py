@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
-from tests.harness import reference_submission
+from tests.harness import reference_submission, visible_points
 
 LEFT_OUT = ["nbgrader", "nbformat", "jupyter_book", "dask", "playwright", "pytest", "IPython"]
 """Modules a student's self-check must do without."""
@@ -97,7 +97,7 @@ def test_the_self_check_installs_and_runs_without_the_extras(tmp_path: Path) -> 
         cwd=student, capture_output=True, text=True,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "Visible tests: 6 of 6 points" in checked.stdout
+    assert f"Visible tests: {visible_points('softmax-derivatives')} points" in checked.stdout
     assert "uses IPython syntax ('%time 1 + 1')" in checked.stdout
     assert "pip install ipython" in checked.stdout
     assert sysconfig.get_path("purelib") not in checked.stdout + checked.stderr
