@@ -67,7 +67,7 @@ def first_visit(browser, base_url: str, name: str) -> tuple[int, int, int]:
     blocked: list[str] = []
     keep_offline(page, base_url, blocked)
     responses = []
-    page.on("response", responses.append)
+    page.on("response", lambda response: responses.append(response))
     page.goto(f"{base_url}{name}.html", wait_until="load")
     page.evaluate(TYPESET)
     page.wait_for_load_state("networkidle")

@@ -42,6 +42,12 @@ def print_pdf(html_dir: Path, pdf: Path) -> list[str]:
         page.goto(f"{base_url}{PRINTED}", wait_until="load")
         page.evaluate(TYPESET)
         page.wait_for_load_state("networkidle")
+        math, typeset, errors = page.evaluate(
+            "() => ['.math', 'mjx-container', 'mjx-merror']"
+            ".map((selector) => document.querySelectorAll(selector).length)"
+        )
+        if typeset < math or errors:
+            raise SystemExit(f"MathJax typeset {typeset} of {math} formulas, {errors} with errors")
         pdf.parent.mkdir(parents=True, exist_ok=True)
         page.pdf(
             path=pdf,
