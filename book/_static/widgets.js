@@ -48,15 +48,19 @@
     return { input, readout };
   }
 
-  /** A read-out line "species: value" per species, in the species colour swatch. */
-  function readouts(root, species, colours, prefix) {
+  /** A read-out line per species, "species: value" for each prefix; returns {prefix: spans}. */
+  function readouts(root, species, colours, prefixes) {
     const list = htmlNode("ul", { class: "widget-readout" }, root);
-    return species.map((name, i) => {
+    const spans = Object.fromEntries(prefixes.map((prefix) => [prefix, []]));
+    species.forEach((name, i) => {
       const item = htmlNode("li", {}, list);
       htmlNode("span", { class: "widget-swatch", style: `background:${colours[i]}` }, item);
-      htmlNode("span", {}, item, `${name}: `);
-      return htmlNode("span", { "data-role": `${prefix}-${name}` }, item);
+      htmlNode("span", {}, item, `${name}:`);
+      for (const prefix of prefixes) {
+        spans[prefix].push(htmlNode("span", { "data-role": `${prefix}-${name}` }, item));
+      }
     });
+    return spans;
   }
 
   /** Bars of the probabilities at temperature T, where T = 10**slider. */
@@ -75,7 +79,7 @@
         .textContent = name;
       return { bar, label };
     });
-    const values = readouts(root, species, colours, "p");
+    const values = readouts(root, species, colours, ["p"]).p;
     function draw() {
       const t = 10 ** Number(control.input.value);
       control.readout.textContent = `T = ${t.toPrecision(3)}`;
@@ -120,8 +124,7 @@
     const dotArg = svgNode("circle", { r: 5, fill: "#555555" }, svg);
     htmlNode("p", { class: "widget-legend" }, root,
       "Coloured curve: SoftMax. Grey step: ArgMax.");
-    const soft = readouts(root, species, colours, "p");
-    const hard = readouts(root, species, colours, "argmax");
+    const { p: soft, argmax: hard } = readouts(root, species, colours, ["p", "argmax"]);
     function draw() {
       const z = Number(control.input.value);
       control.readout.textContent = `${z.toFixed(2)}`;
