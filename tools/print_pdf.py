@@ -23,6 +23,8 @@ from tests.chromium import FLAGS, MISSING, keep_offline, serve  # noqa: E402
 from tests.site_tour import TYPESET  # noqa: E402
 
 PRINTED = "print.html"
+# MathJax typesets lazily, as formulas come into view (_config.yml): typeset them all now.
+TYPESET_ALL = "() => MathJax.startup.document.lazyTypesetAll?.()"
 
 
 def print_pdf(html_dir: Path, pdf: Path) -> list[str]:
@@ -41,13 +43,16 @@ def print_pdf(html_dir: Path, pdf: Path) -> list[str]:
         page.emulate_media(media="print")
         page.goto(f"{base_url}{PRINTED}", wait_until="load")
         page.evaluate(TYPESET)
+        page.evaluate(TYPESET_ALL)
         page.wait_for_load_state("networkidle")
-        math, typeset, errors = page.evaluate(
-            "() => ['.math', 'mjx-container', 'mjx-merror']"
+        math, typeset, errors, waiting = page.evaluate(
+            "() => ['.math', 'mjx-container', 'mjx-merror', 'mjx-lazy']"
             ".map((selector) => document.querySelectorAll(selector).length)"
         )
-        if typeset < math or errors:
-            raise SystemExit(f"MathJax typeset {typeset} of {math} formulas, {errors} with errors")
+        if typeset < math or errors or waiting:
+            raise SystemExit(
+                f"MathJax typeset {typeset} of {math} formulas ({errors} errors, {waiting} waiting)"
+            )
         pdf.parent.mkdir(parents=True, exist_ok=True)
         page.pdf(
             path=pdf,
