@@ -1,10 +1,11 @@
 # Two entry points: `make book` builds the HTML book, `make test` runs the whole test suite.
+# Also: `make pdf` prints the whole book to one PDF; `make notebooks` regenerates book/*.ipynb.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint clean system-packages
+.PHONY: book test lint clean system-packages pdf notebooks
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,13 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -n -W --keep-going
 	@echo "Built. Open _build/html/index.html in a browser, or serve it: $(BIN)/python -m http.server -d _build/html"
+
+pdf: $(STAMP)
+	$(BIN)/jupyter-book build . --builder singlehtml -n -W --keep-going
+	$(BIN)/python tools/print_pdf.py _build/singlehtml _build/pdf/softmax-step-by-step.pdf
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/chapter_notebooks.py
 
 # bubblewrap, chromium, poppler-utils and postgresql for the tests (.ci/system-packages says which).
 system-packages:

@@ -45,8 +45,15 @@ def test_mathjax_is_served_from_the_book(built_book: Path) -> None:
     assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
 
 
-def test_chapters_are_markdown_not_notebooks() -> None:
-    assert not list((ROOT / "book").rglob("*.ipynb"))
+def test_chapters_are_markdown_and_their_notebooks_only_generated_copies() -> None:
+    from tools.chapter_notebooks import chapters
+
+    for name in toc_files():
+        if name.startswith("book/"):
+            assert (ROOT / f"{name}.md").is_file(), f"{name} is not written in Markdown"
+    # book/*.ipynb are the launch buttons' copies (make notebooks), one per chapter with code.
+    notebooks = sorted((ROOT / "book").rglob("*.ipynb"))
+    assert notebooks == sorted(chapter.with_suffix(".ipynb") for chapter in chapters())
 
 
 def test_an_unchanged_rebuild_executes_no_cell(built_book: Path) -> None:
