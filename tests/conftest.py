@@ -25,3 +25,12 @@ def built_book() -> Path:
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return ROOT / "_build" / "html"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that drive the session's Chromium last, keeping the order otherwise.
+
+    While Playwright's sync API has a browser open it keeps an event loop running in the main
+    thread, and asyncio.run() (the trusted check, kernel pools) refuses to start under it.
+    """
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
