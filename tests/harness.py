@@ -97,6 +97,29 @@ def reference_submission(assignment: str) -> nbformat.NotebookNode:
     return student
 
 
+def submitted_course(
+    assignment: str,
+    submissions: dict[str, nbformat.NotebookNode],
+    course: Path,
+    *,
+    extra_config: str = "",
+):
+    """Make a scratch course at `course` with `assignment` released and `submissions` handed in
+    (nbgrader's submitted/ layout); return its NbGraderAPI."""
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    if extra_config:  # settings of this class only, after the course's
+        with (course / "nbgrader_config.py").open("a") as config:
+            config.write("\n" + extra_config)
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    api = nbgrader_api(course)
+    assert api.generate_assignment(assignment)["success"]
+    for student, nb in submissions.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+    return api
+
+
 def grade_class(
     assignment: str,
     submissions: dict[str, nbformat.NotebookNode],
@@ -109,17 +132,7 @@ def grade_class(
     The class is graded as `softmax-course grade` does: nbgrader's autograde steps, with the
     notebooks executed in parallel on local Dask workers.
     """
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    if extra_config:  # settings of this class only, after the course's
-        with (course / "nbgrader_config.py").open("a") as config:
-            config.write("\n" + extra_config)
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    api = nbgrader_api(course)
-    assert api.generate_assignment(assignment)["success"]
-    for student, nb in submissions.items():
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{assignment}.ipynb")
+    submitted_course(assignment, submissions, course, extra_config=extra_config)
     config = load_config(course)
     intake = collect(
         course / "submitted",

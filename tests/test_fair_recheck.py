@@ -11,16 +11,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from softmax_course.course import nbgrader_api
 from softmax_course.grading.schedule import LEDGER_NAME
-from tests.harness import ASSIGNMENT, REFERENCE_ANSWER, ROOT, WRONG, grade_class, with_answer
+from tests.harness import (
+    ASSIGNMENT,
+    REFERENCE_ANSWER,
+    WRONG,
+    grade_class,
+    submitted_course,
+    with_answer,
+)
 
 FAKE_PASSES = """
 import numpy.testing
@@ -116,14 +121,8 @@ QUICK = "c.Execute.timeout = 8\nc.LimitedExecute.notebook_timeout = 40\n"
 def plain_nbgrader(submissions: dict[str, nbformat.NotebookNode], course: Path) -> dict:
     """Grade `submissions` with plain `nbgrader autograde`; return each student's cell scores."""
     course.mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
-    api = nbgrader_api(course)
-    assert api.generate_assignment(ASSIGNMENT)["success"]
-    for student, nb in submissions.items():
-        folder = course / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    api = submitted_course(ASSIGNMENT, submissions, course)
+    for student in submissions:
         api.autograde(ASSIGNMENT, student)
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
