@@ -8,6 +8,8 @@ import math
 import re
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +103,24 @@ class Run:
     verify_seconds: float
 
 
+@asynccontextmanager
+async def started_executor(nb: nbformat.NotebookNode, folder: Path) -> AsyncIterator[Execute]:
+    """nbgrader's Execute for `nb`, with a started kernel of our own and its client."""
+    manager = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(folder / "k"))
+    await manager.start_kernel(cwd=str(folder))
+    executor = Execute(config=execute_config())
+    NotebookClient.__init__(executor, nb, manager)
+    executor.reset_execution_trackers()
+    executor.resources = {"metadata": {"path": str(folder)}}
+    try:
+        async with executor.async_setup_kernel():
+            yield executor
+    finally:
+        if executor.kc is not None:
+            executor.kc.stop_channels()
+        await manager.shutdown_kernel(now=True)
+
+
 async def _execute_and_verify(
     nb: nbformat.NotebookNode,
     source: nbformat.NotebookNode,
@@ -111,24 +131,13 @@ async def _execute_and_verify(
 ) -> Run:
     """Run `nb` as the grading engine does (nbgrader's Execute, cell by cell, in a kernel of our
     own), then verify the same kernel. With run_tests=False only the other cells run first."""
-    manager = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(folder / "k"))
-    await manager.start_kernel(cwd=str(folder))
-    executor = Execute(config=execute_config())
-    NotebookClient.__init__(executor, nb, manager)
-    executor.reset_execution_trackers()
-    executor.resources = {"metadata": {"path": str(folder)}}
-    try:
-        async with executor.async_setup_kernel():
-            for index, cell in enumerate(nb.cells):
-                if run_tests or not (is_grade(cell) and not is_solution(cell)):
-                    await executor.async_execute_cell(cell, index, store_history=True)
-            started = time.perf_counter()
-            verdicts = await trusted.verify_async(executor.kc, source, **options)
-            seconds = time.perf_counter() - started
-    finally:
-        if executor.kc is not None:
-            executor.kc.stop_channels()
-        await manager.shutdown_kernel(now=True)
+    async with started_executor(nb, folder) as executor:
+        for index, cell in enumerate(nb.cells):
+            if run_tests or not (is_grade(cell) and not is_solution(cell)):
+                await executor.async_execute_cell(cell, index, store_history=True)
+        started = time.perf_counter()
+        verdicts = await trusted.verify_async(executor.kc, source, **options)
+        seconds = time.perf_counter() - started
     nb, _ = IgnorePattern(config=execute_config()).preprocess(nb, {})
     messages = {
         cell.metadata.nbgrader["grade_id"]: failure_message(cell)
@@ -404,6 +413,39 @@ def test_the_blocking_wrapper_works_with_a_blocking_client(tmp_path) -> None:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     assert verdicts and all(v.passed for v in verdicts.values())
+
+
+async def _cell_by_cell(nb, source, folder: Path) -> tuple[int, trusted.CellByCell]:
+    """Run `nb` with each test cell judged right after it ran; return how many helpers the
+    check defined in the kernel, and the check."""
+    async with started_executor(nb, folder) as executor:
+        checker = trusted.CellByCell(executor.kc, source)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                await executor.async_execute_cell(cell, index, store_history=True)
+                await checker.after_cell(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        count = "len([k for k in globals() if k.startswith('_softmax_trusted_')])"
+        msg_id = executor.kc.execute("", silent=True, user_expressions={"n": count})
+        reply = await executor.async_wait_for_reply(msg_id)
+    return int(reply["content"]["user_expressions"]["n"]["data"]["text/plain"]), checker
+
+
+def test_consecutive_test_cells_share_a_helper_and_another_cell_renews_it(tmp_path) -> None:
+    nb = submission("argmax")
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    tests = {cell.metadata.nbgrader["grade_id"] for cell in code if is_grade(cell)
+             and not is_solution(cell)}  # fmt: skip
+    runs = sum(  # test cells that follow another kind of cell: each starts a run of tests
+        1
+        for before, cell in zip([None, *code], code, strict=False)
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in tests
+        and (before is None or before.metadata.get("nbgrader", {}).get("grade_id") not in tests)
+    )
+    helpers, checker = asyncio.run(_cell_by_cell(nb, source_notebook("argmax"), tmp_path))
+    assert 1 < runs < len(tests)  # the notebook has both kinds of neighbours
+    assert helpers == runs
+    assert set(checker.verdicts) == tests and not checker.unconfirmed
+    assert all(verdict.passed for verdict in checker.verdicts.values())
 
 
 def test_concurrent_verifications_keep_their_warnings_apart(tmp_path) -> None:

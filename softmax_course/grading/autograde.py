@@ -172,12 +172,9 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
                 nb.metadata["language_info"] = reply["content"]["language_info"]
                 if job.trusted_source:
                     checker = _checker(executor, manager, job)
-                    tests = checker.tests()
 
                     async def check(cell: NotebookNode) -> None:
-                        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                        if grade_id in tests:
-                            await checker.check(grade_id)
+                        await checker.after_cell(cell.metadata.get("nbgrader", {}).get("grade_id"))
 
                     await executor.run_cells(nb, check)
                     extra["verdicts"], extra["unconfirmed"] = checker.verdicts, checker.unconfirmed

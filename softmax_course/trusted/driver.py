@@ -61,11 +61,13 @@ async def verify_async(
 class CellByCell:
     """Judges each test cell of the instructor's notebook as soon as it ran in the kernel.
 
-    Call `check(grade_id)` after the kernel ran the test cell `grade_id`: the trusted cells up to
-    it (locked setup cells, earlier tests not yet run here) run, and it gets its verdict. A fresh
-    helper is defined in the kernel for each check. A test cell whose check could not finish
-    (the kernel died or hung meanwhile, or the checks' time `budget` ran out) is *unconfirmed*,
-    with the reason: a pass the check could not confirm is not a pass.
+    Call `after_cell(grade_id)` after each code cell the kernel ran. After the test cell
+    `grade_id`, the trusted cells up to it (locked setup cells, earlier tests not yet run here)
+    run, and it gets its verdict. A fresh helper is defined in the kernel before a check whenever
+    another cell (an answer, a setup cell) ran since the last one; consecutive test cells share
+    one, since only the released test code ran between them. A test cell whose check could not
+    finish (the kernel died or hung meanwhile, or the checks' time `budget` ran out) is
+    *unconfirmed*, with the reason: a pass the check could not confirm is not a pass.
     """
 
     def __init__(
@@ -80,17 +82,22 @@ class CellByCell:
         interrupt: Callable[[], Awaitable[None] | None] | None = None,
     ) -> None:
         answers, self._cells = _plan(source_nb)
+        self._tests = frozenset(cell.grade_id for cell in self._cells if cell.grade_id is not None)
         self._link = _KernelLink(client, kernel_alive, interrupt)
         self._answers, self._timeout, self._budget = answers, timeout, budget
         self._cell_timeout = cell_timeout
         self._session: _Session | None = None
+        self._stale = True  # a cell other than a test ran since the helper was defined
         self._next = 0  # the first trusted cell not run yet
         self.verdicts: dict[str, TrustedVerdict] = {}
         self.unconfirmed: dict[str, str] = {}  # why, by grade_id
 
-    def tests(self) -> set[str]:
-        """Return the grade ids of the test cells this check judges."""
-        return {cell.grade_id for cell in self._cells if cell.grade_id is not None}
+    async def after_cell(self, grade_id: str | None) -> None:
+        """Note that the kernel ran the code cell `grade_id`; judge it if it is a test cell."""
+        if grade_id in self._tests:
+            await self.check(grade_id)
+        else:
+            self._stale = True
 
     async def check(self, grade_id: str) -> None:
         """Judge test cell `grade_id`, which has just run in the kernel."""
@@ -104,7 +111,8 @@ class CellByCell:
         if self._session is None:
             self._session = _Session(self._link, self._answers, self._timeout)
         session = self._session
-        problem = session.dead or await session.renew()
+        problem = session.dead or (await session.renew() if self._stale else "")
+        self._stale = False
         while self._next <= upto:
             cell, index = self._cells[self._next], self._next
             self._next += 1
