@@ -112,6 +112,7 @@ def graded(tmp_path_factory) -> dict:
     scratch = tmp_path_factory.mktemp("grade")
     course = make_course(scratch / "course")
     files, scores = build_class()
+    assert len(files) >= 10 and {"reference", "stub", "tamperer"} <= set(scores), "class too small"
     archive = write_zip(scratch / "class.zip", files)
     output = grade_cli(course, str(archive), "--assignment", ASSIGNMENT, "--workers", "2")
     out = course / "grading-output"
@@ -124,11 +125,6 @@ def graded(tmp_path_factory) -> dict:
         "out": out,
         "grades": read_grades(out / "grades.csv"),
     }
-
-
-def test_class_is_large_enough(graded) -> None:
-    assert len(graded["files"]) >= 10
-    assert {"reference", "stub", "tamperer"} <= set(graded["scores"])
 
 
 def test_grades_csv_has_the_expected_score_of_every_student(graded) -> None:

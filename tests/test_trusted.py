@@ -39,6 +39,7 @@ from tests.harness import (
 
 GRADED = [name for name in ASSIGNMENTS if (ROOT / "solutions" / name).is_dir()]
 HOSTILE = ROOT / "tests" / "hostile_grades"
+assert len(list(HOSTILE.glob("*.py"))) >= 9, "the hostile corpus shrank"
 PWNED = Path("/tmp/softmax-trusted-pwned")  # what srepr_injection.py would create if eval'd
 
 WRONG_SAMPLE = [
@@ -59,6 +60,8 @@ WRONG_SAMPLE = [
     "cross-entropy/wrong_ce_log_of_softmax.py",  # log(0) warning recorded, inf compared
     "cross-entropy/wrong_fit_ignores_bias.py",  # a tuple of arrays back from a training loop
 ]
+
+assert {name.split("/")[0] for name in WRONG_SAMPLE} == set(GRADED), "a wrong file per assignment"
 
 
 def execute_config() -> Config:
@@ -201,16 +204,14 @@ def test_wrong_corpus_files_fail_the_same_cells_with_the_same_messages(name, tmp
     assert trusted.tampering(run.kernel, run.trusted) == []
 
 
-def test_the_wrong_sample_covers_every_assignment() -> None:
-    assert {name.split("/")[0] for name in WRONG_SAMPLE} == set(GRADED)
-
-
 # -- (c) hostile submissions ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", sorted(HOSTILE.glob("*.py")), ids=lambda p: p.stem)
 def test_hostile_submission_is_failed_and_flagged(path, tmp_path) -> None:
     fields = header(path)
+    assert path.read_text().startswith('"""Tries: '), path.name
+    assert {"assignment", "function", "fools nbgrader"} <= set(fields), (path.name, fields)
     assignment, function = fields["assignment"], fields["function"]
     fools = [] if fields["fools nbgrader"] == "nothing" else fields["fools nbgrader"].split(", ")
     PWNED.unlink(missing_ok=True)
@@ -230,15 +231,6 @@ def test_hostile_submission_is_failed_and_flagged(path, tmp_path) -> None:
             assert verdict.points == run.kernel[grade_id], (grade_id, verdict, run.messages)
     assert trusted.tampering(run.kernel, run.trusted) == fools
     assert not PWNED.exists()
-
-
-def test_every_hostile_file_declares_what_it_tries() -> None:
-    paths = sorted(HOSTILE.glob("*.py"))
-    assert len(paths) >= 9
-    for path in paths:
-        fields = header(path)
-        assert path.read_text().startswith('"""Tries: '), path.name
-        assert {"assignment", "function", "fools nbgrader"} <= set(fields), (path.name, fields)
 
 
 # -- time limits, dead kernels, stderr, exceptions --------------------------------------------
