@@ -20,10 +20,10 @@ book: $(STAMP)
 
 pdf: $(STAMP)
 	$(BIN)/jupyter-book build . --builder singlehtml -n -W --keep-going
-	$(BIN)/python tools/print_pdf.py _build/singlehtml _build/pdf/softmax-step-by-step.pdf
+	$(BIN)/python -m softmax_course.publish.print_pdf _build/singlehtml _build/pdf/softmax-step-by-step.pdf
 
 notebooks: $(STAMP)
-	$(BIN)/python tools/chapter_notebooks.py
+	$(BIN)/python -m softmax_course.publish.chapter_notebooks
 
 # bubblewrap, chromium, poppler-utils and postgresql for the tests (.ci/system-packages says which).
 system-packages:

@@ -28,9 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.chromium import FLAGS, MISSING, keep_offline, serve  # noqa: E402
+from softmax_course.publish.browser import (  # noqa: E402
+    FLAGS,
+    MISSING,
+    TYPESET,
+    keep_offline,
+    serve,
+)
 from tests.harness import toc_files  # noqa: E402
-from tests.site_tour import TYPESET  # noqa: E402
 
 LIGHTHOUSE_DIR = ROOT / ".lighthouse"
 LIGHTHOUSE_VERSION = "12.8.2"  # the last major release that runs on Debian 12's Node.js 20

@@ -7,68 +7,13 @@ browser tests are skipped with a one-line reason.
 
 from __future__ import annotations
 
-import functools
 import shutil
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-CHROMIUM = "chromium"
-MISSING = "Debian's chromium is not installed (as root: apt-get install -y chromium)"
-
-# Flags that keep Chromium from calling home on a machine with no network (and run as root in CI).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Serve files without logging every request to stderr."""
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        """Say nothing."""
-
-
-@contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve `directory` over HTTP on 127.0.0.1 from a thread; yield its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def keep_offline(page, base_url: str, blocked: list[str]) -> None:
-    """Let `page` reach only `base_url`'s host; abort and record every other request."""
-    local = urlparse(base_url).netloc
-
-    def route(route) -> None:
-        url = route.request.url
-        if urlparse(url).netloc == local or url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    page.route("**/*", route)
+from softmax_course.publish.browser import CHROMIUM, FLAGS, MISSING, serve
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 
-from tests.chromium import keep_offline
+from softmax_course.publish.browser import TYPESET, keep_offline
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "_build" / "screenshots"
 SEVERE = {"serious", "critical"}
@@ -29,23 +29,6 @@ PROSE = """() => {
   return article.textContent;
 }"""
 
-# Resolves once MathJax has typeset the page (at once on a page without math); fails after 20 s.
-TYPESET = """async () => {
-  if (!document.querySelector(".math")) return;
-  const started = Date.now();
-  await new Promise((resolve, reject) => {
-    const wait = () => {
-      if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-        MathJax.startup.promise.then(resolve, reject);
-      } else if (Date.now() - started > 20000) {
-        reject(new Error("MathJax did not start"));
-      } else {
-        setTimeout(wait, 50);
-      }
-    };
-    wait();
-  });
-}"""
 
 # Resolves when the colour transitions a theme switch starts have finished.
 SETTLED = "() => Promise.all(document.getAnimations().map((animation) => animation.finished))"

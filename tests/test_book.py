@@ -46,7 +46,7 @@ def test_mathjax_is_served_from_the_book(built_book: Path) -> None:
 
 
 def test_chapters_are_markdown_and_their_notebooks_only_generated_copies() -> None:
-    from tools.chapter_notebooks import chapters
+    from softmax_course.publish.chapter_notebooks import chapters
 
     for name in toc_files():
         if name.startswith("book/"):

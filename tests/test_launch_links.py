@@ -67,8 +67,12 @@ def test_pages_without_code_have_no_launch_button(built_book: Path, name: str) -
 
 
 def test_chapter_notebooks_are_in_sync_with_the_markdown() -> None:
-    check = subprocess.run([sys.executable, "tools/chapter_notebooks.py", "--check"], cwd=ROOT,
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "softmax_course.publish.chapter_notebooks", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout + "run `make notebooks` and commit book/*.ipynb"
 
 

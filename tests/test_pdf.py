@@ -36,7 +36,7 @@ def pdf(chromium_path: str, built_book: Path) -> Path:
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     printed = subprocess.run(
-        [str(BIN / "python"), "tools/print_pdf.py", "_build/singlehtml", str(PDF)],
+        [BIN / "python", "-m", "softmax_course.publish.print_pdf", "_build/singlehtml", PDF],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert printed.returncode == 0, printed.stdout + printed.stderr

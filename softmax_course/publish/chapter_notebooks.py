@@ -8,7 +8,7 @@ package on Google Colab only (Binder and a course JupyterHub have it already). T
 generated, never edited: `make notebooks` rewrites them, and a test fails when one is out of date.
 They are outside the Sphinx build (`exclude_patterns` in _config.yml).
 
-    .venv/bin/python tools/chapter_notebooks.py [--check]   (or: make notebooks)
+    .venv/bin/python -m softmax_course.publish.chapter_notebooks [--check]   (or: make notebooks)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import jupytext
 import nbformat
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 COLAB_CELL = """\
 # Google Colab only: install this course's package and the one library Colab lacks.

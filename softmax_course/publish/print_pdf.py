@@ -4,7 +4,7 @@ The page is served on localhost with every other host blocked, MathJax (the book
 finishes typesetting, and Chromium prints with print media: the interactive figures are replaced
 by their static versions (book/_static/softmax.css).
 
-    .venv/bin/python tools/print_pdf.py _build/singlehtml _build/pdf/softmax-step-by-step.pdf
+    .venv/bin/python -m softmax_course.publish.print_pdf _build/singlehtml book.pdf   (make pdf)
 """
 
 from __future__ import annotations
@@ -16,11 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.chromium import FLAGS, MISSING, keep_offline, serve  # noqa: E402
-from tests.site_tour import TYPESET  # noqa: E402
+from softmax_course.publish.browser import FLAGS, MISSING, TYPESET, keep_offline, serve
 
 PRINTED = "print.html"
 # MathJax typesets lazily, as formulas come into view (_config.yml): typeset them all now.
