@@ -15,6 +15,7 @@ from playwright.sync_api import sync_playwright
 from traitlets.config import Config
 
 from softmax_course.grading import feedback
+from softmax_course.publish.browser import FLAGS
 from tests.conftest import ROOT
 
 
@@ -37,10 +38,6 @@ def test_feedback_templates_are_compiled_once_per_process(monkeypatch) -> None:
 
 
 # -- offline math, named tests, wrapped messages, and a page for an ungraded student -------------
-
-BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 def feedback_page(folder: Path, *, message: str = "x") -> Path:
     """Render the softmax release as an autograded notebook's feedback, as write_feedback does."""
@@ -90,7 +87,7 @@ def test_feedback_math_is_typeset_offline_and_long_messages_wrap(tmp_path, chrom
             route.abort()
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=BROWSER_FLAGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=FLAGS)
         page = browser.new_page(viewport={"width": 900, "height": 700})
         page.route("**/*", only_local)
         page.goto(page_file.as_uri())
