@@ -33,12 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from softmax_course.cli import NOT_EVERYONE_GRADED  # noqa: E402
-from softmax_course.course import ASSIGNMENTS, nbgrader_api  # noqa: E402
+from softmax_course.course import ASSIGNMENTS  # noqa: E402
 from tests.harness import (  # noqa: E402
     CORPUS,
     answer_cells,
     load_implementation,
     reference_submission,
+    submitted_course,
 )
 
 BIN = Path(sys.executable).parent
@@ -65,17 +66,8 @@ def class_submissions(assignment: str, students: int) -> dict[str, nbformat.Note
 def scratch_course(folder: Path, assignments: list[str], students: int) -> Path:
     """Make a course with the assignments in its gradebook and the class in submitted/."""
     folder.mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", folder)
-    with tempfile.TemporaryDirectory() as release:
-        api = nbgrader_api(folder, CourseDirectory={"release_directory": release})
-        for assignment in assignments:
-            shutil.copytree(ROOT / "solutions" / assignment, folder / "solutions" / assignment)
-            assert api.generate_assignment(assignment, force=True, create=True)["success"]
     for assignment in assignments:
-        for student, nb in class_submissions(assignment, students).items():
-            target = folder / "submitted" / student / assignment
-            target.mkdir(parents=True)
-            nbformat.write(nb, target / f"{assignment}.ipynb")
+        submitted_course(assignment, class_submissions(assignment, students), folder)
     return folder
 
 
