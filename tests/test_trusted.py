@@ -425,14 +425,10 @@ async def _cell_by_cell(nb, source, folder: Path) -> tuple[int, trusted.CellByCe
 def test_consecutive_test_cells_share_a_helper_and_another_cell_renews_it(tmp_path) -> None:
     nb = submission("argmax")
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    tests = {cell.metadata.nbgrader["grade_id"] for cell in code if is_grade(cell)
-             and not is_solution(cell)}  # fmt: skip
-    runs = sum(  # test cells that follow another kind of cell: each starts a run of tests
-        1
-        for before, cell in zip([None, *code], code, strict=False)
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in tests
-        and (before is None or before.metadata.get("nbgrader", {}).get("grade_id") not in tests)
-    )
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in code]
+    tests = {i for i, c in zip(ids, code, strict=True) if is_grade(c) and not is_solution(c)}
+    after = zip([None, *ids[:-1]], ids, strict=True)  # (the cell before, the cell)
+    runs = sum(now in tests and prev not in tests for prev, now in after)  # runs of test cells
     helpers, checker = asyncio.run(_cell_by_cell(nb, source_notebook("argmax"), tmp_path))
     assert 1 < runs < len(tests)  # the notebook has both kinds of neighbours
     assert helpers == runs
