@@ -12,6 +12,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
+from playwright.sync_api import expect
 
 from tests.harness import toc_files
 from tests.site_tour import open_page
@@ -93,7 +94,10 @@ def test_search_finds_softmax(browser, site: str) -> None:
     page, report = open_page(browser, site, "search")
     page.goto(urljoin(site, "search.html?q=softmax"))
     results = page.locator("#search-results ul.search li")
-    results.first.wait_for(timeout=15_000)
+    # Sphinx adds the results one by one, 5 ms apart, and writes the summary after the last one.
+    expect(page.locator("#search-results p.search-summary")).to_contain_text(
+        "Search finished", timeout=15_000
+    )
     assert results.count() >= 5
     assert "softmax" in results.first.inner_text().lower()
     page.context.close()
