@@ -92,6 +92,7 @@ def test_feedback_math_is_typeset_offline_and_long_messages_wrap(tmp_path, chrom
         page.route("**/*", only_local)
         page.goto(page_file.as_uri())
         page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
+        page.evaluate("() => MathJax.startup.promise")  # the first typeset pass has finished
         assert page.locator("mjx-merror").count() == 0
         overflow = page.evaluate(  # how far any message or code box would scroll sideways
             "Math.max(...[...document.querySelectorAll('pre, div.output_area, div.input_area')]"
