@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,22 @@ SYMBOLS = {
 }
 NOT_EVERYONE_GRADED = 3
 """`softmax-course grade`'s exit status when a student or a file of the input was not graded."""
+
+
+@contextmanager
+def imports_kept_for_the_run() -> Iterator[None]:
+    """Import without the garbage collector, then keep what was imported out of its scans.
+
+    Importing nbgrader, nbconvert, Dask and Matplotlib creates some 350,000 objects that live
+    as long as the command; collections that scan them while they load cost about 0.2 s of a
+    grading run's start. gc.freeze moves them to the permanent generation.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 @click.group()
@@ -177,8 +196,9 @@ def grade(
     OUT/report.html; with --lms, also OUT/canvas-import.csv or OUT/moodle-import.csv.
     Exits with status 3 when a student or a file of SUBMISSIONS could not be graded.
     """
-    from softmax_course.grading.pipeline import grade_class
-    from softmax_course.grading.report import summary_table
+    with imports_kept_for_the_run():
+        from softmax_course.grading.pipeline import grade_class
+        from softmax_course.grading.report import summary_table
 
     overrides: dict[str, dict[str, object]] = {}
     if db_url:
@@ -209,6 +229,9 @@ def grade(
     except KeyboardInterrupt:
         click.echo("\nInterrupted: grades saved so far are kept; run again to continue.", err=True)
         raise SystemExit(130) from None
+    # The command ends here: what is alive now stays until the process exits, and Python's last
+    # collection at exit would scan it all (about 0.3 s).
+    gc.freeze()
     click.echo(summary_table(graded.results))
     imported = f", {graded.import_file}" if graded.import_file else ""
     click.echo(
