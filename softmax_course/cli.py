@@ -33,7 +33,8 @@ def imports_kept_for_the_run() -> Iterator[None]:
 
     Importing nbgrader, nbconvert, Dask and Matplotlib creates some 350,000 objects that live
     as long as the command; collections that scan them while they load cost about 0.2 s of a
-    grading run's start. gc.freeze moves them to the permanent generation.
+    grading run's start. gc.freeze moves them to the permanent generation. (Grading's Dask
+    cluster unfreezes everything when it stops; `grade` freezes again once grading has ended.)
     """
     gc.disable()
     try:
