@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from softmax_course.sandbox.kernel_pool import KernelPool
@@ -19,22 +20,16 @@ PROBE = (
 )
 
 
-async def probe(manager: AsyncKernelManager, folder: Path) -> dict:
-    """Run PROBE in the kernel and return what it printed."""
-    client = manager.client()
-    client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=30)
-        lines: list[str] = []
+async def probe(manager: AsyncKernelManager, client: AsyncKernelClient, folder: Path) -> dict:
+    """Run PROBE in the kernel with the pool's ready client and return what it printed."""
+    lines: list[str] = []
 
-        def keep(msg: dict) -> None:
-            if msg["msg_type"] == "stream":
-                lines.append(msg["content"]["text"])
+    def keep(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            lines.append(msg["content"]["text"])
 
-        reply = await client.execute_interactive(PROBE, output_hook=keep, timeout=30)
-        assert reply["content"]["status"] == "ok"
-    finally:
-        client.stop_channels()
+    reply = await client.execute_interactive(PROBE, output_hook=keep, timeout=30)
+    assert reply["content"]["status"] == "ok"
     return {**json.loads("".join(lines)), "folder": str(folder), "transport": manager.transport}
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
@@ -144,7 +145,9 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
     nb = nbformat.reads(job.source, as_version=4)
     extra: dict[str, Any] = {"protection": "", "verdicts": None, "problem": "", "unconfirmed": {}}
 
-    async def in_kernel(manager: AsyncKernelManager, folder: Path) -> NotebookNode:
+    async def in_kernel(
+        manager: AsyncKernelManager, client: AsyncKernelClient, folder: Path
+    ) -> NotebookNode:
         extra["protection"] = kernel_protection(manager).value + (
             " + memory cgroup" if memory_capped(manager) else ""
         )
@@ -156,35 +159,33 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
             tops.add(folder / Path(name).parts[0])
         for top in sorted(tops):  # the kernel is ready: give the copies to its uid
             hand_over(top, folder)
-        # ExecutePreprocessor.preprocess, awaited on the pool's loop with the pool's kernel.
+        # ExecutePreprocessor.preprocess, awaited on the pool's loop with the pool's kernel and
+        # its ready client (which the pool stops once the job is done).
         executor = LimitedExecute(config=config)
         executor.nb, executor.km, executor.owns_km = nb, manager, False
+        executor.kc, client.allow_stdin = client, False
         executor.resources = {"metadata": {"path": str(folder)}}
-        try:
-            async with executor.async_setup_kernel():
-                if job.files:
-                    await executor.kc.execute_interactive(
-                        "__import__('importlib').invalidate_caches()",
-                        silent=True,
-                        store_history=False,
-                    )
-                reply = await executor.async_wait_for_reply(executor.kc.kernel_info())
-                nb.metadata["language_info"] = reply["content"]["language_info"]
-                if job.trusted_source:
-                    checker = _checker(executor, manager, job)
+        async with executor.async_setup_kernel():
+            if job.files:
+                await executor.kc.execute_interactive(
+                    "__import__('importlib').invalidate_caches()",
+                    silent=True,
+                    store_history=False,
+                )
+            reply = await executor.async_wait_for_reply(executor.kc.kernel_info())
+            nb.metadata["language_info"] = reply["content"]["language_info"]
+            if job.trusted_source:
+                checker = _checker(executor, manager, job)
 
-                    async def check(cell: NotebookNode) -> None:
-                        await checker.after_cell(cell.metadata.get("nbgrader", {}).get("grade_id"))
+                async def check(cell: NotebookNode) -> None:
+                    await checker.after_cell(cell.metadata.get("nbgrader", {}).get("grade_id"))
 
-                    await executor.run_cells(nb, check)
-                    extra["verdicts"], extra["unconfirmed"] = checker.verdicts, checker.unconfirmed
-                else:
-                    await executor.run_cells(nb)
-                extra["problem"] = "; ".join(executor.problems)
-            executor.set_widgets_metadata()
-        finally:
-            if executor.kc is not None:
-                executor.kc.stop_channels()
+                await executor.run_cells(nb, check)
+                extra["verdicts"], extra["unconfirmed"] = checker.verdicts, checker.unconfirmed
+            else:
+                await executor.run_cells(nb)
+            extra["problem"] = "; ".join(executor.problems)
+        executor.set_widgets_metadata()
         return nb
 
     try:

@@ -1,7 +1,9 @@
 """Kernels started ahead of time in one process; each runs one notebook and is then replaced.
 
 Starting a kernel (and importing numpy in it) takes about half a second. A pool keeps `size`
-kernels starting or ready in the background, so a notebook finds a warm kernel waiting. Each
+kernels starting or ready in the background, so a notebook finds a warm kernel waiting, with a
+client already connected: jupyter_client's `wait_for_ready` ends by waiting 0.2 s for the kernel's
+broadcasts to go quiet, and the pool pays that in the background, not the notebook. Each
 kernel gets its own empty working folder, talks over ipc sockets under a prefix of its own (no
 TCP port races between parallel workers), runs exactly one notebook and is then killed. On a
 Dask worker (KernelPoolPlugin) the kernels are forked from a zygote where the sandbox allows it
@@ -31,6 +33,7 @@ from typing import TypeVar
 
 from distributed import Worker, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from softmax_course.sandbox.spec import (
@@ -50,8 +53,9 @@ SHORT_TMP = "/tmp" if Path("/tmp").is_dir() else None
 DEFAULT_LIMITS = Limits()
 """softmax_course.sandbox.spec's resource limits, unless a grading run asks for others."""
 
-KernelJob = Callable[[AsyncKernelManager, Path], Awaitable[T]]
-"""What runs in a pooled kernel: given its manager and its working folder, do the work."""
+KernelJob = Callable[[AsyncKernelManager, AsyncKernelClient, Path], Awaitable[T]]
+"""What runs in a pooled kernel: given its manager, a client whose channels are open and whose
+kernel has answered (`wait_for_ready`), and its working folder, do the work."""
 
 KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:", "--InteractiveShell.xmode=Plain")
 """Every pooled kernel keeps no history file, and prints tracebacks as Python does (file, line and
@@ -113,11 +117,12 @@ class KernelStartError(RuntimeError):
     """A kernel of the pool could not be started."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Kernel:
     manager: AsyncKernelManager
     folder: Path  # the kernel's working folder
     runtime: Path  # its connection file and ipc sockets
+    client: AsyncKernelClient | None = None  # connected and ready, once started
 
 
 class KernelPool:
@@ -193,18 +198,15 @@ class KernelPool:
                 # ipykernel prints a banner there); its stderr still reaches the grader's log.
                 stdout=subprocess.DEVNULL,
             )
-            client = manager.client()
-            client.start_channels()
-            try:
-                await client.wait_for_ready(timeout=self.startup_timeout)
-                if self.warm_modules:
-                    # Silent: no execution count, no history, no name bound for the student.
-                    code = "\n".join(f"__import__({name!r})" for name in self.warm_modules)
-                    await client.execute_interactive(
-                        code, silent=True, store_history=False, timeout=self.startup_timeout
-                    )
-            finally:
-                client.stop_channels()
+            kernel.client = manager.client()
+            kernel.client.start_channels()
+            await kernel.client.wait_for_ready(timeout=self.startup_timeout)
+            if self.warm_modules:
+                # Silent: no execution count, no history, no name bound for the student.
+                code = "\n".join(f"__import__({name!r})" for name in self.warm_modules)
+                await kernel.client.execute_interactive(
+                    code, silent=True, store_history=False, timeout=self.startup_timeout
+                )
         except Exception as exc:
             await self._discard(kernel)
             raise KernelStartError(
@@ -230,8 +232,9 @@ class KernelPool:
 
     async def _run(self, job: KernelJob[T]) -> T:
         kernel = await self._acquire()
+        assert kernel.client is not None  # _start made it
         try:
-            return await job(kernel.manager, kernel.folder)
+            return await job(kernel.manager, kernel.client, kernel.folder)
         finally:
             self._later(self._discard(kernel))
 
@@ -242,6 +245,8 @@ class KernelPool:
 
     @staticmethod
     async def _discard(kernel: _Kernel) -> None:
+        if kernel.client is not None:
+            kernel.client.stop_channels()
         try:
             if kernel.manager.has_kernel:
                 await kernel.manager.shutdown_kernel(now=True)
