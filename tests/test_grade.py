@@ -9,17 +9,25 @@ the instructor's tests directly in Python (a cell earns its points if it raises 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 from click.testing import CliRunner
+from distributed import get_worker
 from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import is_grade, is_solution
 
 from softmax_course.cli import main
+from softmax_course.course import load_config
+from softmax_course.grading.assignment import read_assignment
+from softmax_course.grading.intake import collect
+from softmax_course.grading.schedule import grade
 from tests.harness import (
     ASSIGNMENT,
     CORPUS,
@@ -36,6 +44,7 @@ from tests.harness import (
     make_course,
     read_grades,
     reference_submission,
+    submitted_course,
     visible_text,
     with_answer,
     write_zip,
@@ -268,6 +277,63 @@ def test_nbgrader_layout_on_an_existing_dask_cluster_with_force(tmp_path) -> Non
     for student, answer in answers.items():
         expected = sum(expected_points(answer).values())
         assert float(grades[student]["score"]) == pytest.approx(expected)
+        # A remote cluster's workers may not see this machine: feedback is written here.
+        feedback = course / "grading-output" / "feedback" / student / ASSIGNMENT
+        assert (feedback / f"{ASSIGNMENT}.html").is_file()
+
+
+def on_a_worker() -> bool:
+    """Return whether this runs in a Dask worker."""
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def written_where(students: list[str]) -> list[Path]:
+    """An `on_graded` that names the process it ran in."""
+    return [Path(f"{student}@{os.getpid()}") for student in students]
+
+
+def written_here_only(students: list[str]) -> list[Path]:
+    """An `on_graded` that fails on every Dask worker, as if each had lost its disk."""
+    if on_a_worker():
+        raise OSError("this worker cannot write")
+    return written_where(students)
+
+
+def test_on_graded_runs_on_the_workers_and_what_fails_there_is_redone_here(tmp_path) -> None:
+    course = tmp_path / "course"
+    course.mkdir()
+    students = {"good": REFERENCE_ANSWER, "bad": WRONG, "stub": STUB_ANSWER}
+    submitted_course(ASSIGNMENT, {s: with_answer(a) for s, a in students.items()}, course)
+    config = load_config(course)
+    intake = collect(
+        course / "submitted",
+        coursedir=CourseDirectory(config=config),
+        assignment=ASSIGNMENT,
+        notebooks=[ASSIGNMENT],
+        config=config,
+    )
+    facts = read_assignment(config, ASSIGNMENT)
+    here = str(os.getpid())
+    for on_graded, pids in ((written_where, "workers"), (written_here_only, "here")):
+        run = grade(
+            course,
+            facts,
+            intake.submissions,
+            config=config,
+            force=True,
+            progress=False,
+            workers=2,
+            on_graded=on_graded,
+        )
+        assert run.count("graded") == len(students)
+        names = sorted(path.name.partition("@")[0] for path in run.written)
+        assert names == sorted(students)
+        ran_in = {path.name.partition("@")[2] for path in run.written}
+        assert (ran_in == {here}) == (pids == "here"), (on_graded.__name__, ran_in)
 
 
 def test_gradebook_on_postgresql(tmp_path, postgres_url) -> None:

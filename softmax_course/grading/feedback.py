@@ -185,13 +185,16 @@ def place_mathjax(pages: Sequence[Path], shared: Path) -> None:
     """Put mathjax/tex-svg.js beside each page: hard links to one copy in `shared`, if possible.
 
     `shared` lies outside feedback/, which holds one folder per student and nothing else.
+    Workers may place it at the same time: the shared copy appears whole, or not at all.
     """
     if not pages:
         return
     master = shared / "tex-svg.js"
     if not master.is_file():
         master.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(mathjax_source(), master)
+        staged = master.with_name(f".{master.name}.{os.getpid()}")
+        shutil.copyfile(mathjax_source(), staged)
+        os.replace(staged, master)
     for folder in {page.parent for page in pages}:
         target = folder / "mathjax" / "tex-svg.js"
         if target.is_file():

@@ -1,8 +1,9 @@
 """From a class's submissions to grades, feedback and a report: what `softmax-course grade` does.
 
 Collect the submissions (intake), autograde the new and changed ones in parallel (grade), write
-each student's feedback as soon as they are graded, then export nbgrader's grades.csv and write
-report.html. The command line only parses options and prints.
+each student's feedback as soon as they are graded (on the workers too, between notebooks),
+then export nbgrader's grades.csv and write report.html. The command line only parses options
+and prints.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -114,11 +116,6 @@ def grade_class(
     out.mkdir(parents=True, exist_ok=True)
     log_file = out / "grading.log"
     log = grading_logger(log_file)
-    written: list[Path] = []
-
-    def write_feedback_of(students: list[str]) -> None:
-        written.extend(write_feedback(config, facts, students, out, log=log))
-
     run = grade(
         root,
         facts,
@@ -130,10 +127,11 @@ def grade_class(
         force=force,
         progress=progress,
         log=log,
-        on_graded=write_feedback_of,
+        on_graded=partial(write_feedback, config, facts, out=out, log=log),
     )
     # Also those graded before: a manual grade given since then shows in their feedback.
-    write_feedback_of([o.student for o in run.outcomes if o.status != "graded"])
+    before = [o.student for o in run.outcomes if o.status != "graded"]
+    written = run.written + write_feedback(config, facts, before, out, log=log)
     written += ungraded_feedback(out, assignment, run, intake.rejected, written)
     export_grades(config, assignment, out / "grades.csv")
     results = class_results(config, run, intake)

@@ -72,6 +72,7 @@ class GradingRun:
     workers: int = 0
     protection: Counter[str] = field(default_factory=Counter)  # kernels per sandbox protection
     recorded: dict[str, Outcome] = field(default_factory=dict)  # latest outcome of every student
+    written: list[Path] = field(default_factory=list)  # what `on_graded` wrote (e.g. feedback)
 
     def count(self, status: str) -> int:
         """Return how many submissions ended with `status`."""
@@ -260,12 +261,15 @@ def grade(
     force: bool = False,
     progress: bool = True,
     log: logging.Logger | None = None,
-    on_graded: Callable[[list[str]], object] | None = None,
+    on_graded: Callable[[list[str]], list[Path]] | None = None,
 ) -> GradingRun:
     """Autograde `submissions` of `assignment` in parallel and return what happened to each.
 
-    `on_graded` is called with students just graded, in small batches, whenever this process
-    would otherwise wait for the workers (e.g. to write their feedback meanwhile).
+    `on_graded` is called with students just graded, in small batches, and returns the files it
+    wrote for them (e.g. their feedback), which end in `run.written`. On a local cluster it runs
+    on the workers, between notebooks, so it must pickle (a module's function, or a partial of
+    one); with a remote `scheduler`, whose workers may not see this machine's files, it runs
+    here whenever this process would otherwise wait for the workers.
     """
     started = time.perf_counter()
     coursedir = CourseDirectory(config=config)
@@ -303,7 +307,7 @@ def _grade(
     scheduler: str | None,
     progress: bool,
     log: logging.Logger,
-    on_graded: Callable[[list[str]], object] | None,
+    on_graded: Callable[[list[str]], list[Path]] | None,
 ) -> None:
     coursedir = CourseDirectory(config=config)
     names = assignment.notebooks
@@ -344,7 +348,7 @@ def _grade_in_parallel(
     scheduler: str | None,
     progress: bool,
     log: logging.Logger,
-    on_graded: Callable[[list[str]], object] | None,
+    on_graded: Callable[[list[str]], list[Path]] | None,
 ) -> None:
     staging = Path(tempfile.mkdtemp(prefix="softmax-grade-"))
     bar = tqdm(
@@ -370,11 +374,13 @@ def _grade_in_parallel(
             client.register_plugin(plugin, name=plugin.name)
             try:
                 autograder = Autograder(config, staging, log, assignment, pool=plugin.name)
-                coordinator = _Coordinator(client, autograder, run, ledger, bar, on_graded)
+                coordinator = _Coordinator(
+                    client, autograder, run, ledger, bar, on_graded, spread=not scheduler
+                )
                 try:
                     coordinator.grade(todo)
                 finally:  # interrupted: drop the queued notebooks before their kernels go
-                    client.cancel(list(coordinator.futures.values()))
+                    client.cancel([*coordinator.futures.values(), *coordinator.handed])
             finally:
                 with suppress(Exception):
                     client.unregister_worker_plugin(plugin.name)
@@ -384,7 +390,11 @@ def _grade_in_parallel(
 
 
 class _Coordinator:
-    """Sanitizes and saves here, while Dask workers execute; keeps a few submissions queued."""
+    """Sanitizes and saves here, while Dask workers execute; keeps a few submissions queued.
+
+    With `spread`, `on_graded` runs on the workers too: this process sanitizes and saves every
+    submission, and would otherwise be the one that all the others wait for.
+    """
 
     def __init__(
         self,
@@ -393,7 +403,9 @@ class _Coordinator:
         run: GradingRun,
         ledger: Ledger,
         bar: tqdm,
-        on_graded: Callable[[list[str]], object] | None,
+        on_graded: Callable[[list[str]], list[Path]] | None,
+        *,
+        spread: bool,
     ) -> None:
         self.client = client
         self.autograder = autograder
@@ -410,6 +422,8 @@ class _Coordinator:
         self.began: dict[str, float] = {}
         self.digests: dict[str, str] = {}
         self.graded: list[str] = []  # graded, not yet handed to on_graded
+        self.spread = spread
+        self.handed: dict[Future, list[str]] = {}  # on_graded running on a worker, and for whom
 
     def grade(self, todo: deque[Submission]) -> None:
         """Grade every submission in `todo`."""
@@ -430,13 +444,35 @@ class _Coordinator:
                     continue
                 for future in ready or self.completed.next_batch(block=True):
                     self.collect(future)
+                if self.spread:
+                    self.hand_over()
         self.hand_over()
+        self.gather_handed()
 
     def hand_over(self, limit: int | None = None) -> None:
         """Pass graded students to `on_graded`, at most `limit` of them."""
-        if self.on_graded and self.graded:
-            batch, self.graded = self.graded[:limit], self.graded[limit:] if limit else []
-            self.on_graded(batch)
+        if not (self.on_graded and self.graded):
+            return
+        batch, self.graded = self.graded[:limit], self.graded[limit:] if limit else []
+        if self.spread:
+            self.handed[self.client.submit(self.on_graded, batch, pure=False)] = batch
+        else:
+            self.run.written += self.on_graded(batch)
+
+    def gather_handed(self) -> None:
+        """Collect the files `on_graded` wrote on the workers; redo here a batch whose task failed.
+
+        Here, an error of `on_graded` itself (a CourseError, say) is raised as it would be
+        without workers; a worker that died on the way costs only the time to redo the batch.
+        """
+        if self.on_graded is None:
+            return
+        for future, batch in self.handed.items():
+            try:
+                self.run.written += future.result()
+            except Exception:
+                self.run.written += self.on_graded(batch)
+        self.handed.clear()
 
     def submit(self, submission: Submission) -> None:
         """Sanitize a submission and send its notebooks to the workers."""
