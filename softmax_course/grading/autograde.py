@@ -32,6 +32,7 @@ from typing import Any
 import nbformat
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.util import run_hook
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
@@ -166,6 +167,8 @@ def execute(job: NotebookJob, pool: KernelPool) -> NotebookResult:
         executor.kc, client.allow_stdin = client, False
         executor.resources = {"metadata": {"path": str(folder)}}
         async with executor.async_setup_kernel():
+            # What nbclient's own client setup ends with, which the ready client skips.
+            await run_hook(executor.on_notebook_start, notebook=nb)
             if job.files:
                 await executor.kc.execute_interactive(
                     "__import__('importlib').invalidate_caches()",
