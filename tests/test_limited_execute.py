@@ -26,10 +26,13 @@ def pool() -> Iterator[KernelPool]:
     pool.close()
 
 
-def run(pool: KernelPool, *sources: str, cell: int = 2, notebook: int = 60) -> NotebookResult:
-    """Execute code cells under these limits, in seconds."""
+def run(
+    pool: KernelPool, *sources: str, cell: int = 2, notebook: int = 60, **executor: object
+) -> NotebookResult:
+    """Execute code cells under these limits, in seconds, and other settings of the executor."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    config = {"Execute": {"timeout": cell}, "LimitedExecute": {"notebook_timeout": notebook}}
+    limited = {"notebook_timeout": notebook, **executor}
+    config = {"Execute": {"timeout": cell}, "LimitedExecute": limited}
     job = NotebookJob("someone", "softmax", "limits", nbformat.writes(nb), {}, config)
     return execute(job, pool)
 
@@ -84,19 +87,17 @@ def test_stdout_past_the_cell_budget_is_not_kept_while_running(pool) -> None:
     assert "bytes of output not kept" in result.problem
 
 
-@pytest.mark.skipif(memory_hierarchy() is None, reason="no memory cgroup on this machine")
 def test_a_configured_on_notebook_start_hook_runs_once_before_the_cells(pool) -> None:
     started: list[int] = []
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('cell')")])
 
     def hook(notebook: nbformat.NotebookNode) -> None:
         started.append(len(notebook.cells[0].outputs))
 
-    config = {"LimitedExecute": {"on_notebook_start": hook}}
-    execute(NotebookJob("someone", "softmax", "hook", nbformat.writes(nb), {}, config), pool)
+    run(pool, "print('cell')", on_notebook_start=hook)
     assert started == [0]  # once, with the cell not yet run
 
 
+@pytest.mark.skipif(memory_hierarchy() is None, reason="no memory cgroup on this machine")
 def test_the_kernels_processes_share_one_memory_cap(pool) -> None:
     """Four children of 800 MB each pass the per-process limit (2 GiB), not the kernel's."""
     hog = """import os, time
